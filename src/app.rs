@@ -1,0 +1,102 @@
+//! The composition root: builds the application from [`Settings`] (store,
+//! migrations, use cases, gRPC routes), binds the listener, serves until a
+//! shutdown future completes, and enforces the shutdown deadline.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+
+use crate::grpc::{self, Health};
+use crate::settings::Settings;
+use crate::store::Store;
+use crate::usecases::Services;
+
+pub struct Application {
+    listener: TcpListener,
+    routes: Routes,
+    health: Health,
+    store: Store,
+    settings: Settings,
+}
+
+impl Application {
+    /// Connects, migrates and binds; nothing is served until [`run_until`].
+    ///
+    /// [`run_until`]: Application::run_until
+    pub async fn build(settings: Settings) -> Result<Self, anyhow::Error> {
+        let store = Store::connect(&settings.database_url, settings.sqlite_sync)
+            .await
+            .context("connecting to the database")?;
+        store.migrate().await.context("applying migrations")?;
+        let services = Services::new(store.clone())
+            .await
+            .context("starting the use cases")?;
+        let (routes, health) = grpc::routes(&services)?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("binding {}", settings.listen))?;
+        Ok(Application {
+            listener,
+            routes,
+            health,
+            store,
+            settings,
+        })
+    }
+
+    pub fn local_addr(&self) -> Result<SocketAddr, anyhow::Error> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until `shutdown` completes: then reports NOT_SERVING, stops
+    /// taking calls, lets in-flight ones finish, and returns within the
+    /// grace period even if a stream is still open.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), anyhow::Error> {
+        let Application {
+            listener,
+            routes,
+            health,
+            store,
+            settings,
+        } = self;
+        health.set(true).await;
+        tracing::info!(addr = %listener.local_addr()?, "serving");
+
+        let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+        let draining = {
+            let health = health.clone();
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down: draining in-flight calls");
+                health.set(false).await;
+                let _ = stopping_tx.send(true);
+            }
+        };
+        let serve = grpc::serve(listener, routes, settings.request_timeout, draining);
+        let deadline = async move {
+            let mut stopping = stopping_rx;
+            let _ = stopping.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(settings.shutdown_grace).await;
+        };
+        tokio::select! {
+            result = serve => result?,
+            () = deadline => tracing::warn!(grace = ?settings.shutdown_grace, "calls still open after the grace period; exiting"),
+        }
+        store.close().await;
+        Ok(())
+    }
+}
+
+/// Applies pending migrations and returns.
+pub async fn migrate(settings: &Settings) -> Result<(), anyhow::Error> {
+    let store = Store::connect(&settings.database_url, settings.sqlite_sync).await?;
+    store.migrate().await?;
+    store.close().await;
+    Ok(())
+}

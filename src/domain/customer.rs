@@ -1,0 +1,361 @@
+//! The customer card (DOMAIN.md section 1): segments, geography,
+//! demographics, behaviour, contact points with consent, and the fields a
+//! customer list can be filtered and ordered by.
+
+use serde::{Deserialize, Serialize};
+
+use super::ClosedEnum;
+use super::filter::{FieldSpec, FieldType, Schema};
+use super::resource::{Collection, Labels, ResourceBody, Timestamp};
+
+pub const COLLECTION: Collection = Collection {
+    plural: "customers",
+    singular: "customer",
+};
+
+closed_enum!(CustomerKind { Individual = 1 => "INDIVIDUAL", Organisation = 2 => "ORGANISATION" });
+closed_enum!(Relationship { Direct = 1 => "DIRECT", Intermediate = 2 => "INTERMEDIATE", End = 3 => "END" });
+closed_enum!(Tier { Strategic = 1 => "STRATEGIC", Key = 2 => "KEY", General = 3 => "GENERAL", Potential = 4 => "POTENTIAL" });
+closed_enum!(ValueGrade { A = 1 => "A", B = 2 => "B", C = 3 => "C" });
+closed_enum!(LifecycleStage {
+    Prospect = 1 => "PROSPECT", Active = 2 => "ACTIVE", Loyal = 3 => "LOYAL",
+    AtRisk = 4 => "AT_RISK", Lost = 5 => "LOST", WonBack = 6 => "WON_BACK",
+});
+closed_enum!(AttitudeType {
+    Advocate = 1 => "ADVOCATE", Sceptic = 2 => "SCEPTIC",
+    EconomyDriven = 3 => "ECONOMY_DRIVEN", LockedIn = 4 => "LOCKED_IN",
+});
+closed_enum!(CitySize { Rural = 1 => "RURAL", Small = 2 => "SMALL", Medium = 3 => "MEDIUM", Large = 4 => "LARGE", Mega = 5 => "MEGA" });
+closed_enum!(Gender { Female = 1 => "FEMALE", Male = 2 => "MALE", Other = 3 => "OTHER", Undisclosed = 4 => "UNDISCLOSED" });
+closed_enum!(UsageRate { Never = 1 => "NEVER", Occasional = 2 => "OCCASIONAL", Frequent = 3 => "FREQUENT" });
+closed_enum!(UserStatus {
+    NonUser = 1 => "NON_USER", Former = 2 => "FORMER", PotentialUser = 3 => "POTENTIAL_USER",
+    FirstTime = 4 => "FIRST_TIME", Regular = 5 => "REGULAR",
+});
+closed_enum!(Loyalty { NoLoyalty = 1 => "NONE", Medium = 2 => "MEDIUM", Strong = 3 => "STRONG", Absolute = 4 => "ABSOLUTE" });
+closed_enum!(ProductAttitude {
+    Enthusiastic = 1 => "ENTHUSIASTIC", Positive = 2 => "POSITIVE", Indifferent = 3 => "INDIFFERENT",
+    Negative = 4 => "NEGATIVE", Hostile = 5 => "HOSTILE",
+});
+closed_enum!(Benefit { Quality = 1 => "QUALITY", Service = 2 => "SERVICE", Economy = 3 => "ECONOMY" });
+closed_enum!(ContactType {
+    Phone = 1 => "PHONE", Mobile = 2 => "MOBILE", Email = 3 => "EMAIL",
+    PostalAddress = 4 => "POSTAL_ADDRESS", Fax = 5 => "FAX", Messaging = 6 => "MESSAGING",
+});
+closed_enum!(ConsentStatus { Granted = 1 => "GRANTED", Denied = 2 => "DENIED" });
+
+/// A customer card. Optional segments are `None` when not recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub display_name: String,
+    pub kind: CustomerKind,
+    pub relationship: Option<Relationship>,
+    pub tier: Option<Tier>,
+    /// Set by ABC grading only, never by a caller.
+    pub value_grade: Option<ValueGrade>,
+    pub lifecycle_stage: Option<LifecycleStage>,
+    pub attitude_type: Option<AttitudeType>,
+    pub geography: Geography,
+    pub demographics: Demographics,
+    pub behaviour: Behaviour,
+    pub contact_points: Vec<ContactPoint>,
+    /// The customer asked not to be contacted at all: overrides every consent.
+    pub do_not_contact: bool,
+    pub labels: Labels,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Geography {
+    /// ISO 3166-1 alpha-2, upper case, or empty.
+    pub country: String,
+    pub province: String,
+    pub city: String,
+    pub sales_region: String,
+    pub city_size: Option<CitySize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Demographics {
+    pub age_band: String,
+    pub gender: Option<Gender>,
+    pub income_band: String,
+    pub occupation: String,
+    pub education: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Behaviour {
+    pub usage_rate: Option<UsageRate>,
+    pub user_status: Option<UserStatus>,
+    pub loyalty: Option<Loyalty>,
+    pub product_attitude: Option<ProductAttitude>,
+    pub benefit_sought: Option<Benefit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactPoint {
+    pub kind: ContactType,
+    pub value: String,
+    pub preferred: bool,
+    pub verified: bool,
+    pub service_consent: Consent,
+    pub marketing_consent: Consent,
+}
+
+/// A permission: never asked, or answered at a time through a source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Consent {
+    NotAsked,
+    Answered {
+        status: ConsentStatus,
+        record_time: Timestamp,
+        source: String,
+    },
+}
+
+impl ContactPoint {
+    pub const MAX_VALUE_CHARS: usize = 500;
+
+    /// Checks the value against the type: an email needs exactly one `@` with
+    /// text on both sides; numbers need at least one digit.
+    pub fn check_value(kind: ContactType, value: &str) -> Result<(), String> {
+        match kind {
+            ContactType::Email => {
+                let parts: Vec<&str> = value.split('@').collect();
+                let well_formed = parts.len() == 2
+                    && !parts[0].is_empty()
+                    && !parts[1].is_empty()
+                    && !value.contains(char::is_whitespace);
+                well_formed
+                    .then_some(())
+                    .ok_or_else(|| "must be an email address such as name@example.com".into())
+            }
+            ContactType::Phone | ContactType::Mobile | ContactType::Fax => value
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+                .then_some(())
+                .filter(|()| value.chars().any(|c| c.is_ascii_digit()))
+                .ok_or_else(|| "must be a phone number: digits, spaces and + - ( ) . only".into()),
+            ContactType::PostalAddress | ContactType::Messaging => Ok(()),
+        }
+    }
+}
+
+impl Customer {
+    pub const MAX_CONTACT_POINTS: usize = 20;
+
+    /// Rules across contact points: no duplicate point, at most one preferred
+    /// point per type. Returns (index, description) for each offending point.
+    pub fn contact_point_conflicts(points: &[ContactPoint]) -> Vec<(usize, String)> {
+        let mut problems = Vec::new();
+        for (i, point) in points.iter().enumerate() {
+            let earlier = &points[..i];
+            if earlier
+                .iter()
+                .any(|p| p.kind == point.kind && p.value.eq_ignore_ascii_case(&point.value))
+            {
+                problems.push((i, "duplicates an earlier contact point".to_owned()));
+            } else if point.preferred && earlier.iter().any(|p| p.kind == point.kind && p.preferred)
+            {
+                problems.push((
+                    i,
+                    format!(
+                        "a second preferred {} point; at most one per type",
+                        point.kind.name()
+                    ),
+                ));
+            }
+        }
+        problems
+    }
+}
+
+impl ResourceBody for Customer {
+    const COLLECTION: Collection = COLLECTION;
+    const FILTER: Schema = FILTER;
+    const ORDERABLE: &'static [&'static str] = ORDERABLE;
+
+    fn labels(&self) -> &Labels {
+        &self.labels
+    }
+
+    /// The value grade comes from ABC grading, never from a caller.
+    fn keep_server_fields(&mut self, previous: Option<&Self>) {
+        self.value_grade = previous.and_then(|p| p.value_grade);
+    }
+}
+
+/// A country code: two upper-case ASCII letters, or empty.
+pub fn check_country(code: &str) -> Result<String, String> {
+    let valid =
+        code.is_empty() || (code.len() == 2 && code.chars().all(|c| c.is_ascii_uppercase()));
+    valid
+        .then(|| code.to_owned())
+        .ok_or_else(|| "must be an ISO 3166-1 alpha-2 code in upper case, e.g. CN".into())
+}
+
+/// Filterable fields of ListCustomers, as documented in the proto.
+pub const FILTER: Schema = Schema {
+    fields: &[
+        FieldSpec {
+            path: "display_name",
+            ty: FieldType::Text,
+        },
+        FieldSpec {
+            path: "kind",
+            ty: FieldType::Enum(CustomerKind::ALL),
+        },
+        FieldSpec {
+            path: "relationship",
+            ty: FieldType::Enum(Relationship::ALL),
+        },
+        FieldSpec {
+            path: "tier",
+            ty: FieldType::Enum(Tier::ALL),
+        },
+        FieldSpec {
+            path: "value_grade",
+            ty: FieldType::Enum(ValueGrade::ALL),
+        },
+        FieldSpec {
+            path: "lifecycle_stage",
+            ty: FieldType::Enum(LifecycleStage::ALL),
+        },
+        FieldSpec {
+            path: "attitude_type",
+            ty: FieldType::Enum(AttitudeType::ALL),
+        },
+        FieldSpec {
+            path: "do_not_contact",
+            ty: FieldType::Bool,
+        },
+        FieldSpec {
+            path: "geography.country",
+            ty: FieldType::Text,
+        },
+        FieldSpec {
+            path: "geography.province",
+            ty: FieldType::Text,
+        },
+        FieldSpec {
+            path: "geography.city",
+            ty: FieldType::Text,
+        },
+        FieldSpec {
+            path: "geography.sales_region",
+            ty: FieldType::Text,
+        },
+        FieldSpec {
+            path: "geography.city_size",
+            ty: FieldType::Enum(CitySize::ALL),
+        },
+        FieldSpec {
+            path: "demographics.age_band",
+            ty: FieldType::Text,
+        },
+        FieldSpec {
+            path: "demographics.gender",
+            ty: FieldType::Enum(Gender::ALL),
+        },
+        FieldSpec {
+            path: "demographics.income_band",
+            ty: FieldType::Text,
+        },
+        FieldSpec {
+            path: "demographics.occupation",
+            ty: FieldType::Text,
+        },
+        FieldSpec {
+            path: "demographics.education",
+            ty: FieldType::Text,
+        },
+        FieldSpec {
+            path: "behaviour.usage_rate",
+            ty: FieldType::Enum(UsageRate::ALL),
+        },
+        FieldSpec {
+            path: "behaviour.user_status",
+            ty: FieldType::Enum(UserStatus::ALL),
+        },
+        FieldSpec {
+            path: "behaviour.loyalty",
+            ty: FieldType::Enum(Loyalty::ALL),
+        },
+        FieldSpec {
+            path: "behaviour.product_attitude",
+            ty: FieldType::Enum(ProductAttitude::ALL),
+        },
+        FieldSpec {
+            path: "behaviour.benefit_sought",
+            ty: FieldType::Enum(Benefit::ALL),
+        },
+        FieldSpec {
+            path: "create_time",
+            ty: FieldType::Timestamp,
+        },
+        FieldSpec {
+            path: "update_time",
+            ty: FieldType::Timestamp,
+        },
+    ],
+    labels: true,
+};
+
+/// Fields ListCustomers can be ordered by, as documented in the proto.
+pub const ORDERABLE: &[&str] = &[
+    "display_name",
+    "tier",
+    "value_grade",
+    "lifecycle_stage",
+    "geography.country",
+    "geography.sales_region",
+    "create_time",
+    "update_time",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(kind: ContactType, value: &str, preferred: bool) -> ContactPoint {
+        ContactPoint {
+            kind,
+            value: value.into(),
+            preferred,
+            verified: false,
+            service_consent: Consent::NotAsked,
+            marketing_consent: Consent::NotAsked,
+        }
+    }
+
+    #[test]
+    fn contact_values_are_checked_by_type() {
+        assert!(ContactPoint::check_value(ContactType::Email, "a@b.cn").is_ok());
+        assert!(ContactPoint::check_value(ContactType::Email, "a@@b").is_err());
+        assert!(ContactPoint::check_value(ContactType::Email, "ab").is_err());
+        assert!(ContactPoint::check_value(ContactType::Mobile, "+86 138-0000-0000").is_ok());
+        assert!(ContactPoint::check_value(ContactType::Phone, "call me").is_err());
+        assert!(ContactPoint::check_value(ContactType::Fax, "--").is_err());
+        assert!(ContactPoint::check_value(ContactType::PostalAddress, "1 Main St").is_ok());
+    }
+
+    #[test]
+    fn one_preferred_point_per_type_and_no_duplicates() {
+        let points = vec![
+            point(ContactType::Email, "a@b.cn", true),
+            point(ContactType::Mobile, "123", true),
+            point(ContactType::Email, "c@d.cn", true),
+            point(ContactType::Email, "A@B.CN", false),
+        ];
+        let problems = Customer::contact_point_conflicts(&points);
+        assert_eq!(problems.iter().map(|p| p.0).collect::<Vec<_>>(), vec![2, 3]);
+    }
+
+    #[test]
+    fn country_codes_are_two_upper_case_letters() {
+        assert_eq!(check_country("CN"), Ok("CN".into()));
+        assert_eq!(check_country(""), Ok(String::new()));
+        assert!(check_country("cn").is_err());
+        assert!(check_country("CHN").is_err());
+    }
+}

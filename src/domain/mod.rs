@@ -1,0 +1,15 @@
+//! The customer-relationship domain in plain Rust: types that only hold valid
+//! values, and the rules and formulas over them. No IO, no async, no tonic, no
+//! sea-orm: everything here is unit-tested without a runtime.
+
+#[macro_use]
+mod closed_enum;
+
+pub mod channel;
+pub mod customer;
+pub mod filter;
+pub mod listing;
+pub mod resource;
+pub mod text;
+
+pub use closed_enum::ClosedEnum;

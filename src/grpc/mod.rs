@@ -1,0 +1,162 @@
+//! The gRPC transport: the only layer that names tonic and the generated
+//! types. Handlers parse requests into domain values, call a use case and
+//! encode the result; `status` maps every error in one place.
+
+mod channels;
+mod convert;
+mod customers;
+mod mask;
+mod status;
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::Status;
+use tonic::service::Routes;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+use tower::ServiceBuilder;
+use tower_http::trace::TraceLayer;
+
+pub use convert::ACTOR_HEADER;
+pub use status::ERROR_DOMAIN;
+
+use crate::pb::{
+    channel_service_server::ChannelServiceServer, customer_service_server::CustomerServiceServer,
+};
+use crate::usecases::Services;
+
+/// The services this server answers; reflection advertises exactly these.
+const SERVED: &[&str] = &[
+    "crm.v1.CustomerService",
+    "crm.v1.ChannelService",
+    "grpc.health.v1.Health",
+];
+
+/// Health of the whole server ("") and of each served service.
+#[derive(Clone)]
+pub struct Health(HealthReporter);
+
+impl Health {
+    pub async fn set(&self, serving: bool) {
+        let status = if serving {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        for name in std::iter::once(&"").chain(SERVED.iter().take(2)) {
+            self.0.set_service_status(*name, status).await;
+        }
+    }
+}
+
+/// Every gRPC service of the application, with reflection and health.
+pub fn routes(services: &Services) -> Result<(Routes, Health), anyhow::Error> {
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    let reflection = || {
+        let mut builder = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            // Lets grpcurl decode google.rpc error details instead of showing bytes.
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET);
+        for name in SERVED {
+            builder = builder.with_service_name(*name);
+        }
+        builder
+    };
+    let routes = Routes::new(health_service)
+        .add_service(CustomerServiceServer::new(customers::CustomerApi {
+            customers: services.customers.clone(),
+        }))
+        .add_service(ChannelServiceServer::new(channels::ChannelApi {
+            channels: services.channels.clone(),
+        }))
+        // grpcurl 1.8 speaks only v1alpha; buf curl and newer tools try v1.
+        .add_service(reflection().build_v1()?)
+        .add_service(reflection().build_v1alpha()?);
+    Ok((routes, Health(reporter)))
+}
+
+/// Serves `routes` on `listener` until `shutdown` completes, then lets
+/// in-flight calls finish.
+pub async fn serve(
+    listener: TcpListener,
+    routes: Routes,
+    request_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), anyhow::Error> {
+    let layers = ServiceBuilder::new()
+        // Outermost: one span per call, so timeouts and errors are logged in it.
+        .layer(TraceLayer::new_for_grpc())
+        // A call running past the limit answers DEADLINE_EXCEEDED (tonic's own
+        // Server::timeout would answer CANCELLED).
+        .map_future(move |call| async move {
+            match tokio::time::timeout(request_timeout, call).await {
+                Ok(response) => response,
+                Err(_) => Ok(Status::deadline_exceeded(
+                    "the request took longer than the server's limit",
+                )
+                .into_http()),
+            }
+        });
+    Server::builder()
+        .layer(layers)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::ClosedEnum;
+    use crate::domain::{channel, customer};
+    use crate::pb;
+
+    /// Domain codes are stored and sent as protobuf numbers: the two lists
+    /// of names and numbers must agree exactly.
+    fn same<E: ClosedEnum>(proto: impl Fn(&str) -> Option<i32>, proto_count: usize) {
+        for (name, code) in E::ALL {
+            assert_eq!(proto(name), Some(*code), "{name}");
+        }
+        assert_eq!(
+            E::ALL.len() + 1,
+            proto_count,
+            "a value is missing on one side"
+        );
+    }
+
+    macro_rules! check {
+        ($domain:ty, $proto:ty) => {
+            same::<$domain>(
+                |n| <$proto>::from_str_name(n).map(|v| v as i32),
+                (0..100).filter(|i| <$proto>::try_from(*i).is_ok()).count(),
+            )
+        };
+    }
+
+    #[test]
+    fn domain_enums_match_the_proto_enums() {
+        check!(customer::CustomerKind, pb::customer::Kind);
+        check!(customer::Relationship, pb::customer::Relationship);
+        check!(customer::Tier, pb::customer::Tier);
+        check!(customer::ValueGrade, pb::customer::ValueGrade);
+        check!(customer::LifecycleStage, pb::customer::LifecycleStage);
+        check!(customer::AttitudeType, pb::customer::AttitudeType);
+        check!(customer::CitySize, pb::geography::CitySize);
+        check!(customer::Gender, pb::demographics::Gender);
+        check!(customer::UsageRate, pb::behaviour::UsageRate);
+        check!(customer::UserStatus, pb::behaviour::UserStatus);
+        check!(customer::Loyalty, pb::behaviour::Loyalty);
+        check!(customer::ProductAttitude, pb::behaviour::ProductAttitude);
+        check!(customer::Benefit, pb::behaviour::Benefit);
+        check!(customer::ContactType, pb::contact_point::Type);
+        check!(customer::ConsentStatus, pb::consent::Status);
+        check!(channel::ChannelType, pb::channel::Type);
+        check!(channel::ChannelKind, pb::channel::Kind);
+        check!(channel::Day, pb::opening_period::Day);
+    }
+}

@@ -1,0 +1,99 @@
+//! The command line and environment: every setting has a flag and a
+//! `CRM_*` variable, all shown by `--help`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::store::SqliteSync;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "crm",
+    version,
+    about = "Customer-relationship system of record, served over gRPC"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then serve gRPC (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Everything the application is built from. Tests build it directly.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(
+        long,
+        env = "CRM_LISTEN",
+        default_value = "127.0.0.1:50051",
+        global = true
+    )]
+    pub listen: SocketAddr,
+    /// Database URL: `sqlite://FILE?mode=rwc` (created on first start) or
+    /// `postgres://user@host/db`.
+    #[arg(
+        long,
+        env = "CRM_DATABASE_URL",
+        default_value = "sqlite://crm.db?mode=rwc",
+        global = true
+    )]
+    pub database_url: String,
+    /// Log format.
+    #[arg(
+        long,
+        env = "CRM_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+    /// Longest a call may run before it answers DEADLINE_EXCEEDED, e.g. `30s`.
+    #[arg(long, env = "CRM_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
+    pub request_timeout: Duration,
+    /// How long shutdown waits for in-flight calls before it exits anyway.
+    #[arg(long, env = "CRM_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub shutdown_grace: Duration,
+    /// SQLite durability: `full` syncs every commit to disk; `normal` survives
+    /// a crash of the process but may lose the last commits on power loss.
+    #[arg(
+        long,
+        env = "CRM_SQLITE_SYNC",
+        value_enum,
+        default_value = "full",
+        global = true
+    )]
+    pub sqlite_sync: SqliteSync,
+}
+
+impl Settings {
+    /// Defaults for everything but the database: for tests and embedding.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: database_url.into(),
+            log_format: LogFormat::Text,
+            request_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+            sqlite_sync: SqliteSync::Full,
+        }
+    }
+}

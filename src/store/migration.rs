@@ -1,0 +1,265 @@
+//! Schema migrations, applied in order by `crm migrate` and before `crm serve`
+//! reports SERVING. A shipped migration is never edited: add a new one.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{
+    big_integer, big_integer_null, boolean, integer, pk_uuid, text, uuid,
+};
+
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(Initial)]
+    }
+}
+
+/// Customers, channels, the label index, idempotency records, secrets.
+struct Initial;
+
+impl MigrationName for Initial {
+    fn name(&self) -> &str {
+        "m20261123_000001_initial"
+    }
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Customers {
+    Table,
+    Id,
+    DisplayName,
+    Kind,
+    Relationship,
+    Tier,
+    ValueGrade,
+    LifecycleStage,
+    AttitudeType,
+    DoNotContact,
+    Country,
+    Province,
+    City,
+    SalesRegion,
+    CitySize,
+    AgeBand,
+    Gender,
+    IncomeBand,
+    Occupation,
+    Education,
+    UsageRate,
+    UserStatus,
+    Loyalty,
+    ProductAttitude,
+    BenefitSought,
+    ContactPoints,
+    Labels,
+    CreateTime,
+    UpdateTime,
+    DeleteTime,
+    Version,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Channels {
+    Table,
+    Id,
+    DisplayName,
+    ChannelType,
+    Kind,
+    Availability,
+    FirstResponseSeconds,
+    OwningDepartment,
+    AllowedTiers,
+    Active,
+    Labels,
+    CreateTime,
+    UpdateTime,
+    DeleteTime,
+    Version,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum ResourceLabels {
+    Table,
+    ResourceId,
+    Key,
+    Value,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum RequestRecords {
+    Table,
+    RequestId,
+    Method,
+    Fingerprint,
+    Response,
+    CreateTime,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum ServerSecrets {
+    Table,
+    Name,
+    Value,
+}
+
+/// An index over `columns` then the id: the shape keyset pagination reads.
+fn keyset_index<T: Iden + Copy + 'static>(
+    table: T,
+    name: &str,
+    columns: &[T],
+    id: T,
+) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for column in columns {
+        index.col(*column);
+    }
+    index.col(id).to_owned()
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for Initial {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use Customers as C;
+        manager
+            .create_table(
+                Table::create()
+                    .table(C::Table)
+                    .col(pk_uuid(C::Id))
+                    .col(text(C::DisplayName))
+                    .col(integer(C::Kind))
+                    .col(integer(C::Relationship))
+                    .col(integer(C::Tier))
+                    .col(integer(C::ValueGrade))
+                    .col(integer(C::LifecycleStage))
+                    .col(integer(C::AttitudeType))
+                    .col(boolean(C::DoNotContact))
+                    .col(text(C::Country))
+                    .col(text(C::Province))
+                    .col(text(C::City))
+                    .col(text(C::SalesRegion))
+                    .col(integer(C::CitySize))
+                    .col(text(C::AgeBand))
+                    .col(integer(C::Gender))
+                    .col(text(C::IncomeBand))
+                    .col(text(C::Occupation))
+                    .col(text(C::Education))
+                    .col(integer(C::UsageRate))
+                    .col(integer(C::UserStatus))
+                    .col(integer(C::Loyalty))
+                    .col(integer(C::ProductAttitude))
+                    .col(integer(C::BenefitSought))
+                    .col(text(C::ContactPoints))
+                    .col(text(C::Labels))
+                    .col(big_integer(C::CreateTime))
+                    .col(big_integer(C::UpdateTime))
+                    .col(big_integer_null(C::DeleteTime))
+                    .col(big_integer(C::Version))
+                    .to_owned(),
+            )
+            .await?;
+        for (name, columns) in [
+            ("customers_by_create_time", &[C::CreateTime][..]),
+            ("customers_by_update_time", &[C::UpdateTime]),
+            ("customers_by_display_name", &[C::DisplayName]),
+            ("customers_by_tier", &[C::Tier]),
+            ("customers_by_value_grade", &[C::ValueGrade]),
+            ("customers_by_lifecycle_stage", &[C::LifecycleStage]),
+            ("customers_by_country", &[C::Country]),
+            ("customers_by_sales_region", &[C::SalesRegion]),
+        ] {
+            manager
+                .create_index(keyset_index(C::Table, name, columns, C::Id))
+                .await?;
+        }
+
+        use Channels as H;
+        manager
+            .create_table(
+                Table::create()
+                    .table(H::Table)
+                    .col(pk_uuid(H::Id))
+                    .col(text(H::DisplayName))
+                    .col(integer(H::ChannelType))
+                    .col(integer(H::Kind))
+                    .col(text(H::Availability))
+                    .col(big_integer(H::FirstResponseSeconds))
+                    .col(text(H::OwningDepartment))
+                    .col(text(H::AllowedTiers))
+                    .col(boolean(H::Active))
+                    .col(text(H::Labels))
+                    .col(big_integer(H::CreateTime))
+                    .col(big_integer(H::UpdateTime))
+                    .col(big_integer_null(H::DeleteTime))
+                    .col(big_integer(H::Version))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(keyset_index(
+                H::Table,
+                "channels_by_create_time",
+                &[H::CreateTime],
+                H::Id,
+            ))
+            .await?;
+
+        use ResourceLabels as L;
+        manager
+            .create_table(
+                Table::create()
+                    .table(L::Table)
+                    .col(uuid(L::ResourceId))
+                    .col(text(L::Key))
+                    .col(text(L::Value))
+                    .primary_key(Index::create().col(L::ResourceId).col(L::Key))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("resource_labels_by_key_value")
+                    .table(L::Table)
+                    .col(L::Key)
+                    .col(L::Value)
+                    .to_owned(),
+            )
+            .await?;
+
+        use RequestRecords as R;
+        manager
+            .create_table(
+                Table::create()
+                    .table(R::Table)
+                    .col(pk_uuid(R::RequestId))
+                    .col(text(R::Method))
+                    .col(text(R::Fingerprint))
+                    .col(text(R::Response))
+                    .col(big_integer(R::CreateTime))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("request_records_by_create_time")
+                    .table(R::Table)
+                    .col(R::CreateTime)
+                    .to_owned(),
+            )
+            .await?;
+
+        use ServerSecrets as S;
+        manager
+            .create_table(
+                Table::create()
+                    .table(S::Table)
+                    .col(text(S::Name).primary_key())
+                    .col(text(S::Value))
+                    .to_owned(),
+            )
+            .await
+    }
+}

@@ -1,0 +1,216 @@
+//! The standard storage operations, written once for every resource: insert,
+//! find, replace under a version check, and keyset-paginated filtered lists.
+//! A resource plugs in by implementing [`Table`].
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, EntityTrait, ModelTrait, Order, QueryFilter, QueryOrder, QuerySelect, Value,
+};
+use uuid::Uuid;
+
+use super::{Tx, db_error, filter, labels};
+use crate::domain::ClosedEnum;
+use crate::domain::listing::{Cursor, KeyValue, ListQuery, Page};
+use crate::domain::resource::{Resource, ResourceBody};
+use crate::error::Error;
+
+pub type Col<T> = <<T as Table>::Entity as EntityTrait>::Column;
+pub type Row<T> = <<T as Table>::Entity as EntityTrait>::Model;
+pub type ActiveRow<T> = <<T as Table>::Entity as EntityTrait>::ActiveModel;
+
+/// How a resource body maps onto its table.
+pub trait Table: ResourceBody {
+    type Entity: EntityTrait + Default;
+    const ID: Col<Self>;
+    const DELETE_TIME: Col<Self>;
+    const VERSION: Col<Self>;
+
+    /// The column behind a filterable or orderable field path.
+    fn column(field: &str) -> Option<Col<Self>>;
+    fn to_row(resource: &Resource<Self>) -> ActiveRow<Self>;
+    fn from_row(row: Row<Self>) -> Result<Resource<Self>, Error>;
+}
+
+pub async fn insert<T: Table>(tx: &Tx, resource: &Resource<T>) -> Result<(), Error> {
+    T::Entity::insert(T::to_row(resource))
+        .exec_without_returning(tx.conn())
+        .await
+        .map_err(db_error)?;
+    labels::replace(tx, resource.id, resource.body.labels()).await
+}
+
+pub async fn find<T: Table>(tx: &Tx, id: Uuid) -> Result<Option<Resource<T>>, Error> {
+    T::Entity::find()
+        .filter(T::ID.eq(id))
+        .one(tx.conn())
+        .await
+        .map_err(db_error)?
+        .map(T::from_row)
+        .transpose()
+}
+
+/// Like [`find`], but a missing resource is NOT_FOUND.
+pub async fn get<T: Table>(tx: &Tx, id: Uuid) -> Result<Resource<T>, Error> {
+    find(tx, id).await?.ok_or_else(|| Error::NotFound {
+        resource: T::COLLECTION.name_of(id),
+    })
+}
+
+/// Writes `resource` over the stored row if that row is still at
+/// `expected_version`; otherwise a concurrent change won and this is ABORTED.
+pub async fn replace<T: Table>(
+    tx: &Tx,
+    resource: &Resource<T>,
+    expected_version: i64,
+) -> Result<(), Error> {
+    let result = T::Entity::update_many()
+        .set(T::to_row(resource))
+        .filter(T::ID.eq(resource.id))
+        .filter(T::VERSION.eq(expected_version))
+        .exec(tx.conn())
+        .await
+        .map_err(db_error)?;
+    if result.rows_affected != 1 {
+        return Err(Error::Aborted {
+            resource: T::COLLECTION.name_of(resource.id),
+        });
+    }
+    labels::replace(tx, resource.id, resource.body.labels()).await
+}
+
+/// One page of a filtered, ordered list. Reads one row beyond the page to
+/// know whether another page follows without a second query.
+pub async fn list<T: Table>(tx: &Tx, query: &ListQuery) -> Result<Page<Resource<T>>, Error> {
+    let order_columns = query
+        .order
+        .fields
+        .iter()
+        .map(|field| {
+            T::column(field).ok_or_else(|| Error::internal(format!("no column for {field}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let direction = if query.order.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+
+    let mut select = T::Entity::find();
+    if !query.show_deleted {
+        select = select.filter(T::DELETE_TIME.is_null());
+    }
+    if let Some(tree) = &query.filter {
+        select = select.filter(filter::condition::<T>(tree)?);
+    }
+    if let Some(cursor) = &query.after {
+        select = select.filter(after_cursor::<T>(
+            &order_columns,
+            cursor,
+            query.order.descending,
+        )?);
+    }
+    for column in &order_columns {
+        select = select.order_by(*column, direction.clone());
+    }
+    let rows = select
+        .order_by(T::ID, direction)
+        .limit(query.page_size + 1)
+        .all(tx.conn())
+        .await
+        .map_err(db_error)?;
+
+    let more = rows.len() as u64 > query.page_size;
+    let mut items = Vec::with_capacity(rows.len());
+    let mut next = None;
+    for (i, row) in rows.into_iter().enumerate() {
+        if i as u64 == query.page_size {
+            break;
+        }
+        if more && i as u64 + 1 == query.page_size {
+            next = Some(cursor_of::<T>(&row, &order_columns)?);
+        }
+        items.push(T::from_row(row)?);
+    }
+    Ok(Page { items, next })
+}
+
+/// `(k1, k2, .., id) > (v1, v2, .., last_id)`: one row-value comparison, which
+/// an index on the same columns serves directly.
+fn after_cursor<T: Table>(
+    columns: &[Col<T>],
+    cursor: &Cursor,
+    descending: bool,
+) -> Result<Expr, Error> {
+    if cursor.keys.len() != columns.len() {
+        return Err(Error::invalid("page_token", "does not match order_by"));
+    }
+    let table = T::Entity::default();
+    let left = Expr::tuple(
+        columns
+            .iter()
+            .chain(std::iter::once(&T::ID))
+            .map(|column| Expr::col((table, *column))),
+    );
+    let right = Expr::tuple(
+        cursor
+            .keys
+            .iter()
+            .map(|key| match key {
+                KeyValue::Integer(n) => Expr::val(*n),
+                KeyValue::Text(s) => Expr::val(s.clone()),
+            })
+            .chain(std::iter::once(Expr::val(cursor.id))),
+    );
+    Ok(if descending {
+        left.lt(right)
+    } else {
+        left.gt(right)
+    })
+}
+
+fn cursor_of<T: Table>(row: &Row<T>, columns: &[Col<T>]) -> Result<Cursor, Error> {
+    let keys = columns
+        .iter()
+        .map(|column| match row.get(*column) {
+            Value::BigInt(Some(n)) => Ok(KeyValue::Integer(n)),
+            Value::Int(Some(n)) => Ok(KeyValue::Integer(n.into())),
+            Value::String(Some(s)) => Ok(KeyValue::Text(s)),
+            other => Err(Error::internal(format!("cannot page on {other:?}"))),
+        })
+        .collect::<Result<_, _>>()?;
+    let id = match row.get(T::ID) {
+        Value::Uuid(Some(id)) => id,
+        other => return Err(Error::internal(format!("id column held {other:?}"))),
+    };
+    Ok(Cursor { keys, id })
+}
+
+/// The stored code of an optional closed value: 0 when absent, so the column
+/// is never NULL and sorts and compares like any other.
+pub fn code_of<E: ClosedEnum>(value: Option<E>) -> i32 {
+    value.map_or(0, ClosedEnum::code)
+}
+
+/// The value behind a stored code; 0 is absent.
+pub fn from_code<E: ClosedEnum>(code: i32) -> Result<Option<E>, Error> {
+    match code {
+        0 => Ok(None),
+        _ => E::from_code(code)
+            .map(Some)
+            .ok_or_else(|| Error::internal(format!("stored code {code} is unknown"))),
+    }
+}
+
+/// Like [`from_code`] for a value that must be present.
+pub fn required_code<E: ClosedEnum>(code: i32) -> Result<E, Error> {
+    from_code(code)?.ok_or_else(|| Error::internal("a required stored code is 0"))
+}
+
+pub fn to_json<V: serde::Serialize>(value: &V) -> String {
+    // Domain values are plain data; serializing them cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+pub fn from_json<V: serde::de::DeserializeOwned>(text: &str) -> Result<V, Error> {
+    serde_json::from_str(text).map_err(|err| Error::internal(format!("stored JSON: {err}")))
+}

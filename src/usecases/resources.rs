@@ -1,0 +1,267 @@
+//! The standard methods (create, get, list, update, delete, undelete) written
+//! once for every resource: idempotent creates, etag checks, soft delete,
+//! signed keyset page tokens.
+
+use std::marker::PhantomData;
+
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::domain::filter;
+use crate::domain::listing::{self, ListQuery, OrderBy, PageTokens};
+use crate::domain::resource::{Meta, Resource, Timestamp};
+use crate::error::{Error, Violations};
+use crate::store::{self, RequestRecord, Store, Table};
+
+/// Who calls and through which method; recorded with what the call changes.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// Full gRPC method name, e.g. `/crm.v1.CustomerService/CreateCustomer`.
+    pub method: String,
+    /// The caller's identity as it presented itself.
+    pub actor: String,
+}
+
+/// A list request as received, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct ListRequest {
+    pub filter: String,
+    pub order_by: String,
+    pub page_size: i32,
+    pub page_token: String,
+    pub show_deleted: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListResult<T> {
+    pub items: Vec<Resource<T>>,
+    /// Empty on the last page.
+    pub next_page_token: String,
+}
+
+/// The standard methods over one resource.
+pub struct Resources<T> {
+    store: Store,
+    tokens: PageTokens,
+    body: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Resources<T> {
+    fn clone(&self) -> Self {
+        Resources {
+            store: self.store.clone(),
+            tokens: self.tokens.clone(),
+            body: PhantomData,
+        }
+    }
+}
+
+impl<T: Table> Resources<T> {
+    pub fn new(store: Store, tokens: PageTokens) -> Self {
+        Resources {
+            store,
+            tokens,
+            body: PhantomData,
+        }
+    }
+
+    /// Creates a resource. With a request id, a retry of the same request
+    /// returns the first result and changes nothing; the same id with a
+    /// different request is refused.
+    pub async fn create(
+        &self,
+        call: &Call,
+        mut body: T,
+        request_id: Option<Uuid>,
+    ) -> Result<Resource<T>, Error> {
+        let fingerprint = fingerprint(&store::to_json(&body));
+        let tx = self.store.write().await?;
+        if let Some(request_id) = request_id
+            && let Some(record) = RequestRecord::find(&tx, request_id).await?
+        {
+            if record.method != call.method || record.fingerprint != fingerprint {
+                return Err(Error::invalid(
+                    "request_id",
+                    "was already used for a different request",
+                ));
+            }
+            return store::from_json(&record.response);
+        }
+        body.keep_server_fields(None);
+        let now = Timestamp::now();
+        let resource = Resource {
+            id: Uuid::now_v7(),
+            meta: Meta::new(now),
+            body,
+        };
+        store::insert(&tx, &resource).await?;
+        if let Some(request_id) = request_id {
+            let record = RequestRecord {
+                request_id,
+                method: call.method.clone(),
+                fingerprint,
+                response: store::to_json(&resource),
+                create_time: now,
+            };
+            record.insert(&tx).await?;
+        }
+        tx.commit().await?;
+        Ok(resource)
+    }
+
+    /// Returns a resource, soft-deleted or not.
+    pub async fn get(&self, id: Uuid) -> Result<Resource<T>, Error> {
+        let tx = self.store.read().await?;
+        store::get(&tx, id).await
+    }
+
+    /// One page of the list; every invalid list parameter is reported.
+    pub async fn list(&self, request: &ListRequest) -> Result<ListResult<T>, Error> {
+        let mut violations = Violations::new();
+        let parsed_filter = violations.check(
+            "filter",
+            filter::parse(&request.filter, &T::FILTER).map_err(|e| e.message),
+        );
+        let order = violations.check("order_by", OrderBy::parse(&request.order_by, T::ORDERABLE));
+        let page_size = violations.check("page_size", listing::page_size(request.page_size));
+        let (Some(filter), Some(order), Some(page_size)) = (parsed_filter, order, page_size) else {
+            return Err(violations.into_error());
+        };
+        let binding = listing::binding(
+            T::COLLECTION.plural,
+            &request.filter,
+            &order,
+            request.show_deleted,
+        );
+        let after = match request.page_token.as_str() {
+            "" => None,
+            token => Some(
+                self.tokens
+                    .decode(token, &binding)
+                    .map_err(|description| Error::invalid("page_token", description))?,
+            ),
+        };
+        let query = ListQuery {
+            filter,
+            order,
+            page_size,
+            after,
+            show_deleted: request.show_deleted,
+        };
+        let tx = self.store.read().await?;
+        let page = store::list::<T>(&tx, &query).await?;
+        Ok(ListResult {
+            items: page.items,
+            next_page_token: page
+                .next
+                .map(|cursor| self.tokens.encode(&cursor, &binding))
+                .unwrap_or_default(),
+        })
+    }
+
+    /// Replaces the body with what `change` makes of the stored resource,
+    /// inside one transaction. A stale etag is ABORTED; a deleted resource
+    /// must be undeleted first. An update that changes nothing writes nothing.
+    pub async fn update(
+        &self,
+        _call: &Call,
+        id: Uuid,
+        etag: Option<&str>,
+        change: impl FnOnce(&Resource<T>) -> Result<T, Error>,
+    ) -> Result<Resource<T>, Error> {
+        let tx = self.store.write().await?;
+        let current = store::get::<T>(&tx, id).await?;
+        require_live(&current)?;
+        require_etag(&current, etag)?;
+        let mut body = change(&current)?;
+        body.keep_server_fields(Some(&current.body));
+        if body == current.body {
+            return Ok(current);
+        }
+        let updated = Resource {
+            id,
+            meta: next_version(&current.meta, current.meta.delete_time),
+            body,
+        };
+        store::replace(&tx, &updated, current.meta.version).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    /// Soft-deletes: the resource stays readable, hidden from lists.
+    pub async fn delete(
+        &self,
+        _call: &Call,
+        id: Uuid,
+        etag: Option<&str>,
+    ) -> Result<Resource<T>, Error> {
+        let tx = self.store.write().await?;
+        let current = store::get::<T>(&tx, id).await?;
+        require_live(&current)?;
+        require_etag(&current, etag)?;
+        let deleted = Resource {
+            meta: next_version(&current.meta, Some(Timestamp::now())),
+            ..current.clone()
+        };
+        store::replace(&tx, &deleted, current.meta.version).await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    /// Restores a soft-deleted resource.
+    pub async fn undelete(&self, _call: &Call, id: Uuid) -> Result<Resource<T>, Error> {
+        let tx = self.store.write().await?;
+        let current = store::get::<T>(&tx, id).await?;
+        if !current.meta.is_deleted() {
+            return Err(Error::FailedPrecondition {
+                reason: "RESOURCE_NOT_DELETED",
+                subject: T::COLLECTION.name_of(id),
+                description: format!("{} is not deleted", T::COLLECTION.name_of(id)),
+            });
+        }
+        let restored = Resource {
+            meta: next_version(&current.meta, None),
+            ..current.clone()
+        };
+        store::replace(&tx, &restored, current.meta.version).await?;
+        tx.commit().await?;
+        Ok(restored)
+    }
+}
+
+fn next_version(meta: &Meta, delete_time: Option<Timestamp>) -> Meta {
+    Meta {
+        create_time: meta.create_time,
+        update_time: Timestamp::now().max(meta.update_time),
+        delete_time,
+        version: meta.version + 1,
+    }
+}
+
+fn require_live<T: Table>(resource: &Resource<T>) -> Result<(), Error> {
+    if resource.meta.is_deleted() {
+        let name = T::COLLECTION.name_of(resource.id);
+        return Err(Error::FailedPrecondition {
+            reason: "RESOURCE_DELETED",
+            description: format!("{name} is deleted; undelete it first"),
+            subject: name,
+        });
+    }
+    Ok(())
+}
+
+fn require_etag<T: Table>(resource: &Resource<T>, etag: Option<&str>) -> Result<(), Error> {
+    match etag {
+        Some(etag) if etag != resource.meta.etag() => Err(Error::Aborted {
+            resource: T::COLLECTION.name_of(resource.id),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn fingerprint(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
