@@ -4,17 +4,23 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
+use crate::domain::resource::Timestamp;
 use crate::grpc::{self, Health};
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::usecases::Services;
 
+/// How often the periodic clean-up runs.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
+
 pub struct Application {
+    services: Services,
     listener: TcpListener,
     routes: Routes,
     health: Health,
@@ -39,6 +45,7 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
         Ok(Application {
+            services,
             listener,
             routes,
             health,
@@ -59,6 +66,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), anyhow::Error> {
         let Application {
+            services,
             listener,
             routes,
             health,
@@ -66,6 +74,7 @@ impl Application {
             settings,
         } = self;
         health.set(true).await;
+        let cleanup = tokio::spawn(housekeeping(services));
         tracing::info!(addr = %listener.local_addr()?, "serving");
 
         let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
@@ -88,8 +97,23 @@ impl Application {
             result = serve => result?,
             () = deadline => tracing::warn!(grace = ?settings.shutdown_grace, "calls still open after the grace period; exiting"),
         }
+        cleanup.abort();
         store.close().await;
         Ok(())
+    }
+}
+
+/// Runs the clean-up at start and then every [`HOUSEKEEPING_EVERY`]; a failed
+/// round is logged and retried at the next tick.
+async fn housekeeping(services: Services) {
+    let mut ticks = tokio::time::interval(HOUSEKEEPING_EVERY);
+    loop {
+        ticks.tick().await;
+        match services.housekeeping(Timestamp::now()).await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::info!(forgotten, "housekeeping done"),
+            Err(err) => tracing::warn!(error = %err, "housekeeping failed"),
+        }
     }
 }
 

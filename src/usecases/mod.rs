@@ -2,13 +2,16 @@
 //! transaction, so a change and its side records commit or vanish together.
 //! Speaks domain types; knows nothing of gRPC or SQL.
 
+mod housekeeping;
 mod resources;
 
+pub use housekeeping::REQUEST_ID_RETENTION;
 pub use resources::{Call, ListRequest, ListResult, Resources};
 
 use crate::domain::channel::Channel;
 use crate::domain::customer::Customer;
 use crate::domain::listing::PageTokens;
+use crate::domain::resource::Timestamp;
 use crate::error::Error;
 use crate::store::{self, Store};
 
@@ -29,6 +32,11 @@ impl Services {
             channels: Resources::new(store.clone(), tokens),
             store,
         })
+    }
+
+    /// Runs the periodic clean-up as of `now`; returns how many records went.
+    pub async fn housekeeping(&self, now: Timestamp) -> Result<u64, Error> {
+        housekeeping::forget_old_requests(&self.store, now).await
     }
 
     /// Whether storage answers, for health reporting.

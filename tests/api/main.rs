@@ -1,0 +1,14 @@
+//! The integration suite: each test starts the real server on port 0 with a
+//! fresh database and calls it through the generated clients. Every test in
+//! `db_tests!` runs on SQLite and, when CRM_TEST_POSTGRES_URL is set, on
+//! PostgreSQL too (a fresh database per test).
+
+#[macro_use]
+mod support;
+
+mod channels;
+mod customers;
+mod housekeeping;
+mod layering;
+mod listing;
+mod server;

@@ -1,0 +1,253 @@
+//! Starting and stopping a real server per test, and reading error details.
+
+use std::sync::Arc;
+
+use crm::app::Application;
+use crm::pb;
+use crm::pb::channel_service_client::ChannelServiceClient;
+use crm::pb::customer_service_client::CustomerServiceClient;
+use crm::settings::Settings;
+use sea_orm::{ConnectionTrait, Database};
+use tokio::sync::{Mutex, oneshot};
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+/// Declares tests that run once per database engine. Each body gets `s`, a
+/// running [`TestServer`].
+macro_rules! db_tests {
+    ($(async fn $name:ident($s:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn case($s: $crate::support::TestServer) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                let server = $crate::support::TestServer::sqlite().await;
+                case(server.clone()).await;
+                server.stop().await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let Some(server) = $crate::support::TestServer::postgres().await else {
+                    eprintln!("skipped: CRM_TEST_POSTGRES_URL is not set");
+                    return;
+                };
+                case(server.clone()).await;
+                server.stop().await;
+            }
+        }
+    )*};
+}
+
+enum Database_ {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+struct Running {
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// A server running in this process on its own database.
+#[derive(Clone)]
+pub struct TestServer {
+    pub channel: Channel,
+    running: Arc<Mutex<Running>>,
+    database: Arc<Database_>,
+}
+
+impl TestServer {
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("crm.db").display());
+        Self::start(Settings::for_database(url), Database_::Sqlite(dir)).await
+    }
+
+    /// A server on a fresh PostgreSQL database, or None without a server URL.
+    pub async fn postgres() -> Option<Self> {
+        let admin_url = std::env::var("CRM_TEST_POSTGRES_URL").ok()?;
+        let name = format!("crm_test_{}", uuid::Uuid::now_v7().simple());
+        let admin = Database::connect(&admin_url)
+            .await
+            .expect("PostgreSQL reachable");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let url = with_database(&admin_url, &name);
+        Some(
+            Self::start(
+                Settings::for_database(url),
+                Database_::Postgres { admin_url, name },
+            )
+            .await,
+        )
+    }
+
+    pub async fn start_with(settings: Settings) -> Self {
+        Self::start(
+            settings,
+            Database_::Sqlite(tempfile::tempdir().expect("temporary directory")),
+        )
+        .await
+    }
+
+    async fn start(settings: Settings, database: Database_) -> Self {
+        let app = Application::build(settings)
+            .await
+            .expect("application builds");
+        let addr = app.local_addr().expect("bound address");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .expect("valid uri")
+            .connect_lazy();
+        TestServer {
+            channel,
+            running: Arc::new(Mutex::new(Running {
+                stop: Some(stop),
+                task: Some(task),
+            })),
+            database: Arc::new(database),
+        }
+    }
+
+    pub fn customers(&self) -> CustomerServiceClient<Channel> {
+        CustomerServiceClient::new(self.channel.clone())
+    }
+
+    pub fn channels(&self) -> ChannelServiceClient<Channel> {
+        ChannelServiceClient::new(self.channel.clone())
+    }
+
+    /// Asks the server to shut down and waits for it to finish.
+    pub async fn shutdown(&self) -> anyhow::Result<()> {
+        let mut running = self.running.lock().await;
+        if let Some(stop) = running.stop.take() {
+            let _ = stop.send(());
+        }
+        match running.task.take() {
+            Some(task) => task.await?,
+            None => Ok(()),
+        }
+    }
+
+    /// Shuts down and drops the PostgreSQL test database.
+    pub async fn stop(self) {
+        self.shutdown().await.expect("server stops cleanly");
+        if let Database_::Postgres { admin_url, name } = &*self.database
+            && let Ok(admin) = Database::connect(admin_url).await
+        {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+            admin.close().await.ok();
+        }
+    }
+}
+
+/// The same server URL with another database name.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let root = match base.rfind('/') {
+        Some(i) if i > "postgres://".len() => &base[..i],
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+/// A valid customer with the given display name.
+pub fn customer(display_name: &str) -> pb::Customer {
+    pb::Customer {
+        display_name: display_name.into(),
+        kind: pb::customer::Kind::Organisation as i32,
+        ..Default::default()
+    }
+}
+
+pub async fn create_customer(s: &TestServer, customer: pb::Customer) -> pb::Customer {
+    s.customers()
+        .create_customer(pb::CreateCustomerRequest {
+            customer: Some(customer),
+            request_id: String::new(),
+        })
+        .await
+        .expect("customer created")
+        .into_inner()
+}
+
+/// A valid regular, always-open hotline.
+pub fn channel(display_name: &str) -> pb::Channel {
+    pb::Channel {
+        display_name: display_name.into(),
+        r#type: pb::channel::Type::Hotline as i32,
+        kind: pb::channel::Kind::Regular as i32,
+        availability: Some(pb::Availability {
+            always_open: true,
+            ..Default::default()
+        }),
+        first_response_target: Some(prost_types::Duration {
+            seconds: 600,
+            nanos: 0,
+        }),
+        owning_department: "Customer service centre".into(),
+        ..Default::default()
+    }
+}
+
+/// The (field, description) pairs of a status's BadRequest.
+pub fn violations(status: &Status) -> Vec<(String, String)> {
+    status
+        .get_details_bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .into_iter()
+                .map(|v| (v.field, v.description))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The fields named by a status's BadRequest.
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    violations(status)
+        .into_iter()
+        .map(|(field, _)| field)
+        .collect()
+}
+
+/// The ErrorInfo reason, after checking the domain.
+pub fn reason(status: &Status) -> String {
+    let info = status
+        .get_details_error_info()
+        .expect("every error carries ErrorInfo");
+    assert_eq!(info.domain, "crm.v1");
+    info.reason
+}
+
+/// Asserts the code of a failed call and returns its status.
+pub fn expect_code<T: std::fmt::Debug>(
+    result: Result<tonic::Response<T>, Status>,
+    code: Code,
+) -> Status {
+    match result {
+        Ok(response) => panic!("expected {code:?}, got {:?}", response.into_inner()),
+        Err(status) => {
+            assert_eq!(status.code(), code, "{status:?}");
+            status
+        }
+    }
+}
