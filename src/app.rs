@@ -14,7 +14,7 @@ use crate::domain::resource::Timestamp;
 use crate::grpc::{self, Health};
 use crate::settings::Settings;
 use crate::store::Store;
-use crate::usecases::Services;
+use crate::usecases::{Cleaned, Services};
 
 /// How often the periodic clean-up runs.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
@@ -37,7 +37,7 @@ impl Application {
             .await
             .context("connecting to the database")?;
         store.migrate().await.context("applying migrations")?;
-        let services = Services::new(store.clone())
+        let services = Services::new(store.clone(), settings.event_retention)
             .await
             .context("starting the use cases")?;
         let (routes, health) = grpc::routes(&services)?;
@@ -52,6 +52,11 @@ impl Application {
             store,
             settings,
         })
+    }
+
+    /// The use cases behind the routes, for embedding and tests.
+    pub fn services(&self) -> &Services {
+        &self.services
     }
 
     pub fn local_addr(&self) -> Result<SocketAddr, anyhow::Error> {
@@ -74,16 +79,19 @@ impl Application {
             settings,
         } = self;
         health.set(true).await;
-        let cleanup = tokio::spawn(housekeeping(services));
+        let cleanup = tokio::spawn(housekeeping(services.clone()));
         tracing::info!(addr = %listener.local_addr()?, "serving");
 
         let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+        let events = services.events.clone();
         let draining = {
             let health = health.clone();
             async move {
                 shutdown.await;
                 tracing::info!("shutting down: draining in-flight calls");
                 health.set(false).await;
+                // Open event streams would hold the server open: end them.
+                events.stop_streams();
                 let _ = stopping_tx.send(true);
             }
         };
@@ -110,8 +118,12 @@ async fn housekeeping(services: Services) {
     loop {
         ticks.tick().await;
         match services.housekeeping(Timestamp::now()).await {
-            Ok(0) => {}
-            Ok(forgotten) => tracing::info!(forgotten, "housekeeping done"),
+            Ok(cleaned) if cleaned == Cleaned::default() => {}
+            Ok(cleaned) => tracing::info!(
+                request_ids = cleaned.request_ids,
+                events = cleaned.events,
+                "housekeeping removed expired records"
+            ),
             Err(err) => tracing::warn!(error = %err, "housekeeping failed"),
         }
     }

@@ -72,6 +72,9 @@ pub struct Settings {
     /// How long shutdown waits for in-flight calls before it exits anyway.
     #[arg(long, env = "CRM_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub shutdown_grace: Duration,
+    /// How long events are kept before retention removes them, e.g. `30d`.
+    #[arg(long, env = "CRM_EVENT_RETENTION", default_value = "30d", value_parser = humantime::parse_duration, global = true)]
+    pub event_retention: Duration,
     /// SQLite durability: `full` syncs every commit to disk; `normal` survives
     /// a crash of the process but may lose the last commits on power loss.
     #[arg(
@@ -93,6 +96,7 @@ impl Settings {
             log_format: LogFormat::Text,
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
+            event_retention: Duration::from_secs(30 * 24 * 3600),
             sqlite_sync: SqliteSync::Full,
         }
     }

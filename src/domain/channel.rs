@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ClosedEnum;
 use super::customer::Tier;
+use super::event::FieldChanges;
 use super::filter::{FieldSpec, FieldType, Schema};
 use super::resource::{Collection, Labels, ResourceBody};
 
@@ -136,6 +137,30 @@ impl ResourceBody for Channel {
 
     fn labels(&self) -> &Labels {
         &self.labels
+    }
+
+    fn changed_fields(before: &Self, after: &Self) -> Vec<String> {
+        let (b, a) = (before, after);
+        let mut changes = FieldChanges::default();
+        changes
+            .compare("display_name", &b.display_name, &a.display_name)
+            .compare("type", &b.channel_type, &a.channel_type)
+            .compare("kind", &b.kind, &a.kind)
+            .compare("availability", &b.availability, &a.availability)
+            .compare(
+                "first_response_target",
+                &b.first_response_seconds,
+                &a.first_response_seconds,
+            )
+            .compare(
+                "owning_department",
+                &b.owning_department,
+                &a.owning_department,
+            )
+            .compare("allowed_tiers", &b.allowed_tiers, &a.allowed_tiers)
+            .compare("active", &b.active, &a.active)
+            .compare("labels", &b.labels, &a.labels);
+        changes.into_paths()
     }
 }
 

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ClosedEnum;
+use super::event::FieldChanges;
 use super::filter::{FieldSpec, FieldType, Schema};
 use super::resource::{Collection, Labels, ResourceBody, Timestamp};
 
@@ -177,6 +178,94 @@ impl ResourceBody for Customer {
 
     fn labels(&self) -> &Labels {
         &self.labels
+    }
+
+    fn changed_fields(before: &Self, after: &Self) -> Vec<String> {
+        let (b, a) = (before, after);
+        let mut changes = FieldChanges::default();
+        changes
+            .compare("display_name", &b.display_name, &a.display_name)
+            .compare("kind", &b.kind, &a.kind)
+            .compare("relationship", &b.relationship, &a.relationship)
+            .compare("tier", &b.tier, &a.tier)
+            .compare("value_grade", &b.value_grade, &a.value_grade)
+            .compare("lifecycle_stage", &b.lifecycle_stage, &a.lifecycle_stage)
+            .compare("attitude_type", &b.attitude_type, &a.attitude_type)
+            .compare(
+                "geography.country",
+                &b.geography.country,
+                &a.geography.country,
+            )
+            .compare(
+                "geography.province",
+                &b.geography.province,
+                &a.geography.province,
+            )
+            .compare("geography.city", &b.geography.city, &a.geography.city)
+            .compare(
+                "geography.sales_region",
+                &b.geography.sales_region,
+                &a.geography.sales_region,
+            )
+            .compare(
+                "geography.city_size",
+                &b.geography.city_size,
+                &a.geography.city_size,
+            )
+            .compare(
+                "demographics.age_band",
+                &b.demographics.age_band,
+                &a.demographics.age_band,
+            )
+            .compare(
+                "demographics.gender",
+                &b.demographics.gender,
+                &a.demographics.gender,
+            )
+            .compare(
+                "demographics.income_band",
+                &b.demographics.income_band,
+                &a.demographics.income_band,
+            )
+            .compare(
+                "demographics.occupation",
+                &b.demographics.occupation,
+                &a.demographics.occupation,
+            )
+            .compare(
+                "demographics.education",
+                &b.demographics.education,
+                &a.demographics.education,
+            )
+            .compare(
+                "behaviour.usage_rate",
+                &b.behaviour.usage_rate,
+                &a.behaviour.usage_rate,
+            )
+            .compare(
+                "behaviour.user_status",
+                &b.behaviour.user_status,
+                &a.behaviour.user_status,
+            )
+            .compare(
+                "behaviour.loyalty",
+                &b.behaviour.loyalty,
+                &a.behaviour.loyalty,
+            )
+            .compare(
+                "behaviour.product_attitude",
+                &b.behaviour.product_attitude,
+                &a.behaviour.product_attitude,
+            )
+            .compare(
+                "behaviour.benefit_sought",
+                &b.behaviour.benefit_sought,
+                &a.behaviour.benefit_sought,
+            )
+            .compare("contact_points", &b.contact_points, &a.contact_points)
+            .compare("do_not_contact", &b.do_not_contact, &a.do_not_contact)
+            .compare("labels", &b.labels, &a.labels);
+        changes.into_paths()
     }
 
     /// The value grade comes from ABC grading, never from a caller.

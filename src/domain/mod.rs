@@ -7,6 +7,7 @@ mod closed_enum;
 
 pub mod channel;
 pub mod customer;
+pub mod event;
 pub mod filter;
 pub mod listing;
 pub mod resource;

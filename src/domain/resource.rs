@@ -20,6 +20,9 @@ pub trait ResourceBody:
 
     fn labels(&self) -> &Labels;
 
+    /// Paths, in API field names, whose values differ between two versions.
+    fn changed_fields(before: &Self, after: &Self) -> Vec<String>;
+
     /// Carries fields only the server sets over from the stored version
     /// (`None` on create), whatever the caller sent.
     fn keep_server_fields(&mut self, _previous: Option<&Self>) {}

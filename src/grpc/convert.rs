@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use tonic::{GrpcMethod, Request};
+use tonic::Request;
 use uuid::Uuid;
 
 use crate::domain::ClosedEnum;
@@ -14,12 +14,17 @@ use crate::usecases::Call;
 /// The header a calling service names its actor with, until authentication.
 pub const ACTOR_HEADER: &str = "x-actor";
 
+/// The gRPC method of a call (`/package.Service/Method`), recorded by a tower
+/// layer from the HTTP path: tonic's own `GrpcMethod` is set only by clients.
+#[derive(Debug, Clone)]
+pub struct MethodPath(pub String);
+
 /// The caller and method of a request.
 pub fn call<T>(request: &Request<T>) -> Call {
     let method = request
         .extensions()
-        .get::<GrpcMethod>()
-        .map(|m| format!("/{}/{}", m.service(), m.method()))
+        .get::<MethodPath>()
+        .map(|path| path.0.clone())
         .unwrap_or_default();
     let actor = request
         .metadata()

@@ -5,6 +5,7 @@
 mod channels;
 mod convert;
 mod customers;
+pub mod events;
 mod mask;
 mod status;
 
@@ -14,6 +15,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::Status;
+use tonic::codegen::http;
 use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
@@ -26,6 +28,7 @@ pub use status::ERROR_DOMAIN;
 
 use crate::pb::{
     channel_service_server::ChannelServiceServer, customer_service_server::CustomerServiceServer,
+    event_service_server::EventServiceServer,
 };
 use crate::usecases::Services;
 
@@ -33,6 +36,7 @@ use crate::usecases::Services;
 const SERVED: &[&str] = &[
     "crm.v1.CustomerService",
     "crm.v1.ChannelService",
+    "crm.v1.EventService",
     "grpc.health.v1.Health",
 ];
 
@@ -47,7 +51,7 @@ impl Health {
         } else {
             ServingStatus::NotServing
         };
-        for name in std::iter::once(&"").chain(SERVED.iter().take(2)) {
+        for name in std::iter::once(&"").chain(SERVED.iter().take(3)) {
             self.0.set_service_status(*name, status).await;
         }
     }
@@ -74,6 +78,9 @@ pub fn routes(services: &Services) -> Result<(Routes, Health), anyhow::Error> {
         .add_service(ChannelServiceServer::new(channels::ChannelApi {
             channels: services.channels.clone(),
         }))
+        .add_service(EventServiceServer::new(events::EventApi {
+            events: services.events.clone(),
+        }))
         // grpcurl 1.8 speaks only v1alpha; buf curl and newer tools try v1.
         .add_service(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?);
@@ -91,6 +98,12 @@ pub async fn serve(
     let layers = ServiceBuilder::new()
         // Outermost: one span per call, so timeouts and errors are logged in it.
         .layer(TraceLayer::new_for_grpc())
+        // Handlers record the method with every change they make.
+        .map_request(|mut request: http::Request<tonic::body::Body>| {
+            let path = convert::MethodPath(request.uri().path().to_owned());
+            request.extensions_mut().insert(path);
+            request
+        })
         // A call running past the limit answers DEADLINE_EXCEEDED (tonic's own
         // Server::timeout would answer CANCELLED).
         .map_future(move |call| async move {

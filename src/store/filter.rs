@@ -2,29 +2,65 @@
 //! always bound parameters: no filter text ever reaches SQL.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, EntityName, IdenStatic};
+use sea_orm::{ColumnTrait, Condition, DynIden, EntityName, IdenStatic};
 
 use super::labels;
 use super::resources::Table;
 use crate::domain::filter::{Filter, Op, Value};
 use crate::error::Error;
 
+/// The condition for a resource table, labels included.
 pub fn condition<T: Table>(filter: &Filter) -> Result<Condition, Error> {
+    let labels = LabelsOf {
+        table: labels::iden(T::Entity::default().table_name().to_owned()),
+        id: labels::iden(T::ID.as_str().to_owned()),
+    };
+    build(filter, &T::column, Some(&labels))
+}
+
+/// The condition for a table without labels, given its field -> column map.
+pub fn condition_on<C: ColumnTrait>(
+    filter: &Filter,
+    column: fn(&str) -> Option<C>,
+) -> Result<Condition, Error> {
+    build(filter, &column, None)
+}
+
+/// Where a table's labels are indexed: its name and id column.
+struct LabelsOf {
+    table: DynIden,
+    id: DynIden,
+}
+
+fn build<C: ColumnTrait>(
+    filter: &Filter,
+    column: &dyn Fn(&str) -> Option<C>,
+    labels: Option<&LabelsOf>,
+) -> Result<Condition, Error> {
+    let label_query = |key: &str, value: Option<&str>| match labels {
+        Some(of) => Ok(Expr::exists(labels::matching(
+            of.table.clone(),
+            of.id.clone(),
+            key,
+            value,
+        ))),
+        None => Err(Error::internal("label filter on a table without labels")),
+    };
     Ok(match filter {
         Filter::And(parts) => parts.iter().try_fold(Condition::all(), |all, part| {
-            Ok::<_, Error>(all.add(condition::<T>(part)?))
+            Ok::<_, Error>(all.add(build(part, column, labels)?))
         })?,
         Filter::Or(parts) => parts.iter().try_fold(Condition::any(), |any, part| {
-            Ok::<_, Error>(any.add(condition::<T>(part)?))
+            Ok::<_, Error>(any.add(build(part, column, labels)?))
         })?,
-        Filter::Not(inner) => condition::<T>(inner)?.not(),
+        Filter::Not(inner) => build(inner, column, labels)?.not(),
         Filter::Compare { field, op, value } => {
-            let column = T::column(field)
+            let column = column(field)
                 .ok_or_else(|| Error::internal(format!("no column for filter field {field}")))?;
             Condition::all().add(compare(column, *op, value)?)
         }
         Filter::Label { key, op, value } => {
-            let exists = Expr::exists(label_query::<T>(key, Some(value)));
+            let exists = label_query(key, Some(value))?;
             match op {
                 Op::Eq => Condition::all().add(exists),
                 // `labels.k != "v"`: no label k with value v (absent counts).
@@ -32,16 +68,8 @@ pub fn condition<T: Table>(filter: &Filter) -> Result<Condition, Error> {
                 _ => return Err(Error::internal("label filters take = or != only")),
             }
         }
-        Filter::LabelPresent { key } => {
-            Condition::all().add(Expr::exists(label_query::<T>(key, None)))
-        }
+        Filter::LabelPresent { key } => Condition::all().add(label_query(key, None)?),
     })
-}
-
-fn label_query<T: Table>(key: &str, value: Option<&str>) -> sea_orm::sea_query::SelectStatement {
-    let table = labels::iden(T::Entity::default().table_name().to_owned());
-    let id = labels::iden(T::ID.as_str().to_owned());
-    labels::matching(table, id, key, value)
 }
 
 fn compare<C: ColumnTrait>(column: C, op: Op, value: &Value) -> Result<Expr, Error> {

@@ -11,7 +11,7 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial)]
+        vec![Box::new(Initial), Box::new(EventLog)]
     }
 }
 
@@ -261,5 +261,94 @@ impl MigrationTrait for Initial {
                     .to_owned(),
             )
             .await
+    }
+}
+
+/// The event log and the counters that number it and track its readers.
+struct EventLog;
+
+impl MigrationName for EventLog {
+    fn name(&self) -> &str {
+        "m20261123_000002_event_log"
+    }
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Events {
+    Table,
+    Sequence,
+    EventId,
+    CreateTime,
+    Actor,
+    Method,
+    Resource,
+    ResourceType,
+    Kind,
+    ChangedFields,
+    Etag,
+    Snapshot,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Counters {
+    Table,
+    Name,
+    Value,
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for EventLog {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use Events as E;
+        manager
+            .create_table(
+                Table::create()
+                    .table(E::Table)
+                    .col(big_integer(E::Sequence).primary_key())
+                    .col(uuid(E::EventId).unique_key())
+                    .col(big_integer(E::CreateTime))
+                    .col(text(E::Actor))
+                    .col(text(E::Method))
+                    .col(text(E::Resource))
+                    .col(text(E::ResourceType))
+                    .col(text(E::Kind))
+                    .col(text(E::ChangedFields))
+                    .col(text(E::Etag))
+                    .col(text(E::Snapshot))
+                    .to_owned(),
+            )
+            .await?;
+        for (name, column) in [
+            ("events_by_resource", E::Resource),
+            ("events_by_create_time", E::CreateTime),
+            ("events_by_actor", E::Actor),
+        ] {
+            manager
+                .create_index(keyset_index(E::Table, name, &[column], E::Sequence))
+                .await?;
+        }
+
+        use Counters as K;
+        manager
+            .create_table(
+                Table::create()
+                    .table(K::Table)
+                    .col(text(K::Name).primary_key())
+                    .col(big_integer(K::Value))
+                    .to_owned(),
+            )
+            .await?;
+        let mut insert = Query::insert();
+        insert.into_table(K::Table).columns([K::Name, K::Value]);
+        for name in [
+            "events.last_sequence",
+            "events.purged_through",
+            "relay.nats.relayed_through",
+        ] {
+            insert
+                .values([name.into(), 0i64.into()])
+                .map_err(|err| DbErr::Migration(err.to_string()))?;
+        }
+        manager.exec_stmt(insert).await
     }
 }

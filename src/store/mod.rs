@@ -3,6 +3,7 @@
 
 mod channels;
 mod customers;
+pub mod events;
 mod filter;
 mod labels;
 pub mod migration;

@@ -1,12 +1,16 @@
 //! Use cases: the rules that need state and transactions. Each call opens one
-//! transaction, so a change and its side records commit or vanish together.
-//! Speaks domain types; knows nothing of gRPC or SQL.
+//! transaction, so a change, its event and its side records commit or vanish
+//! together. Speaks domain types; knows nothing of gRPC or SQL.
 
+mod events;
 mod housekeeping;
 mod resources;
 
-pub use housekeeping::REQUEST_ID_RETENTION;
+pub use events::{EventLog, StreamFilter, StreamStart};
+pub use housekeeping::{Cleaned, REQUEST_ID_RETENTION};
 pub use resources::{Call, ListRequest, ListResult, Resources};
+
+use std::time::Duration;
 
 use crate::domain::channel::Channel;
 use crate::domain::customer::Customer;
@@ -15,32 +19,43 @@ use crate::domain::resource::Timestamp;
 use crate::error::Error;
 use crate::store::{self, Store};
 
-/// Every use case of the service, sharing one store.
+/// Every use case of the service, sharing one store and one event log.
 #[derive(Clone)]
 pub struct Services {
     pub customers: Resources<Customer>,
     pub channels: Resources<Channel>,
+    pub events: EventLog,
     store: Store,
+    event_retention: Duration,
 }
 
 impl Services {
-    /// Builds the use cases over a migrated store.
-    pub async fn new(store: Store) -> Result<Self, Error> {
+    /// Builds the use cases over a migrated store; events older than
+    /// `event_retention` are removed by [`Services::housekeeping`].
+    pub async fn new(store: Store, event_retention: Duration) -> Result<Self, Error> {
         let tokens = PageTokens::new(store::page_token_key(&store).await?);
+        let events = EventLog::new(store.clone(), tokens.clone());
         Ok(Services {
-            customers: Resources::new(store.clone(), tokens.clone()),
-            channels: Resources::new(store.clone(), tokens),
+            customers: Resources::new(store.clone(), tokens.clone(), events.clone()),
+            channels: Resources::new(store.clone(), tokens, events.clone()),
+            events,
             store,
+            event_retention,
         })
     }
 
-    /// Runs the periodic clean-up as of `now`; returns how many records went.
-    pub async fn housekeeping(&self, now: Timestamp) -> Result<u64, Error> {
-        housekeeping::forget_old_requests(&self.store, now).await
+    /// Runs the periodic clean-up as of `now`.
+    pub async fn housekeeping(&self, now: Timestamp) -> Result<Cleaned, Error> {
+        housekeeping::clean(&self.store, now, self.event_retention).await
     }
 
     /// Whether storage answers, for health reporting.
     pub async fn check_storage(&self) -> Result<(), Error> {
         self.store.ping().await
+    }
+
+    /// The store, for components that run beside the use cases (the relay).
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 }

@@ -7,11 +7,14 @@ use std::marker::PhantomData;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::domain::event::{self, Change};
 use crate::domain::filter;
 use crate::domain::listing::{self, ListQuery, OrderBy, PageTokens};
 use crate::domain::resource::{Meta, Resource, Timestamp};
 use crate::error::{Error, Violations};
-use crate::store::{self, RequestRecord, Store, Table};
+use crate::store::{self, RequestRecord, Store, Table, Tx};
+
+use super::events::EventLog;
 
 /// Who calls and through which method; recorded with what the call changes.
 #[derive(Debug, Clone)]
@@ -43,6 +46,7 @@ pub struct ListResult<T> {
 pub struct Resources<T> {
     store: Store,
     tokens: PageTokens,
+    events: EventLog,
     body: PhantomData<fn() -> T>,
 }
 
@@ -51,18 +55,47 @@ impl<T> Clone for Resources<T> {
         Resources {
             store: self.store.clone(),
             tokens: self.tokens.clone(),
+            events: self.events.clone(),
             body: PhantomData,
         }
     }
 }
 
 impl<T: Table> Resources<T> {
-    pub fn new(store: Store, tokens: PageTokens) -> Self {
+    pub fn new(store: Store, tokens: PageTokens, events: EventLog) -> Self {
         Resources {
             store,
             tokens,
+            events,
             body: PhantomData,
         }
+    }
+
+    /// Appends the event of a change to `resource`, last in the transaction
+    /// (the log's counter row stays locked until commit), commits, and wakes
+    /// the event streams. Every write of every resource ends here.
+    async fn commit_change(
+        &self,
+        tx: Tx,
+        call: &Call,
+        resource: &Resource<T>,
+        kind: &str,
+        changed_fields: Vec<String>,
+    ) -> Result<(), Error> {
+        let change = Change {
+            actor: call.actor.clone(),
+            method: call.method.clone(),
+            resource: T::COLLECTION.name_of(resource.id),
+            resource_type: T::COLLECTION.singular.to_owned(),
+            kind: kind.to_owned(),
+            changed_fields,
+            etag: resource.meta.etag(),
+            snapshot: store::to_json(resource),
+        };
+        let appended = store::events::append(&tx, change).await?;
+        tx.commit().await?;
+        self.events.committed(appended.sequence);
+        Ok(())
     }
 
     /// Creates a resource. With a request id, a retry of the same request
@@ -105,7 +138,8 @@ impl<T: Table> Resources<T> {
             };
             record.insert(&tx).await?;
         }
-        tx.commit().await?;
+        self.commit_change(tx, call, &resource, event::CREATED, Vec::new())
+            .await?;
         Ok(resource)
     }
 
@@ -164,7 +198,7 @@ impl<T: Table> Resources<T> {
     /// must be undeleted first. An update that changes nothing writes nothing.
     pub async fn update(
         &self,
-        _call: &Call,
+        call: &Call,
         id: Uuid,
         etag: Option<&str>,
         change: impl FnOnce(&Resource<T>) -> Result<T, Error>,
@@ -184,14 +218,16 @@ impl<T: Table> Resources<T> {
             body,
         };
         store::replace(&tx, &updated, current.meta.version).await?;
-        tx.commit().await?;
+        let changed = T::changed_fields(&current.body, &updated.body);
+        self.commit_change(tx, call, &updated, event::UPDATED, changed)
+            .await?;
         Ok(updated)
     }
 
     /// Soft-deletes: the resource stays readable, hidden from lists.
     pub async fn delete(
         &self,
-        _call: &Call,
+        call: &Call,
         id: Uuid,
         etag: Option<&str>,
     ) -> Result<Resource<T>, Error> {
@@ -204,12 +240,14 @@ impl<T: Table> Resources<T> {
             ..current.clone()
         };
         store::replace(&tx, &deleted, current.meta.version).await?;
-        tx.commit().await?;
+        let changed = vec!["delete_time".to_owned()];
+        self.commit_change(tx, call, &deleted, event::DELETED, changed)
+            .await?;
         Ok(deleted)
     }
 
     /// Restores a soft-deleted resource.
-    pub async fn undelete(&self, _call: &Call, id: Uuid) -> Result<Resource<T>, Error> {
+    pub async fn undelete(&self, call: &Call, id: Uuid) -> Result<Resource<T>, Error> {
         let tx = self.store.write().await?;
         let current = store::get::<T>(&tx, id).await?;
         if !current.meta.is_deleted() {
@@ -224,7 +262,9 @@ impl<T: Table> Resources<T> {
             ..current.clone()
         };
         store::replace(&tx, &restored, current.meta.version).await?;
-        tx.commit().await?;
+        let changed = vec!["delete_time".to_owned()];
+        self.commit_change(tx, call, &restored, event::UNDELETED, changed)
+            .await?;
         Ok(restored)
     }
 }

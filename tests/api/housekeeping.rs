@@ -25,7 +25,9 @@ async fn request_ids_are_remembered_for_the_retention_and_then_forgotten() {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("crm.db").display());
     let store = Store::connect(&url, SqliteSync::Normal).await.unwrap();
     store.migrate().await.unwrap();
-    let services = Services::new(store).await.unwrap();
+    let services = Services::new(store, Duration::from_secs(3600))
+        .await
+        .unwrap();
     let call = Call {
         method: "/crm.v1.CustomerService/CreateCustomer".into(),
         actor: "test".into(),
@@ -40,7 +42,14 @@ async fn request_ids_are_remembered_for_the_retention_and_then_forgotten() {
         .unwrap();
     let just_before =
         Timestamp(Timestamp::now().micros() + REQUEST_ID_RETENTION.as_micros() as i64 - 60_000_000);
-    assert_eq!(services.housekeeping(just_before).await.unwrap(), 0);
+    assert_eq!(
+        services
+            .housekeeping(just_before)
+            .await
+            .unwrap()
+            .request_ids,
+        0
+    );
     let replay = services
         .customers
         .create(&call, body(), request_id)
@@ -52,7 +61,7 @@ async fn request_ids_are_remembered_for_the_retention_and_then_forgotten() {
         Timestamp::now().micros()
             + (REQUEST_ID_RETENTION + Duration::from_secs(60)).as_micros() as i64,
     );
-    assert_eq!(services.housekeeping(after).await.unwrap(), 1);
+    assert_eq!(services.housekeeping(after).await.unwrap().request_ids, 1);
     let fresh = services
         .customers
         .create(&call, body(), request_id)

@@ -8,6 +8,7 @@ mod support;
 
 mod channels;
 mod customers;
+mod events;
 mod housekeeping;
 mod layering;
 mod listing;

@@ -6,7 +6,9 @@ use crm::app::Application;
 use crm::pb;
 use crm::pb::channel_service_client::ChannelServiceClient;
 use crm::pb::customer_service_client::CustomerServiceClient;
+use crm::pb::event_service_client::EventServiceClient;
 use crm::settings::Settings;
+use crm::usecases::Services;
 use sea_orm::{ConnectionTrait, Database};
 use tokio::sync::{Mutex, oneshot};
 use tonic::transport::Channel;
@@ -57,6 +59,8 @@ struct Running {
 #[derive(Clone)]
 pub struct TestServer {
     pub channel: Channel,
+    /// The server's use cases, to drive what no RPC triggers (housekeeping).
+    pub services: Services,
     running: Arc<Mutex<Running>>,
     database: Arc<Database_>,
 }
@@ -103,6 +107,7 @@ impl TestServer {
             .await
             .expect("application builds");
         let addr = app.local_addr().expect("bound address");
+        let services = app.services().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -112,6 +117,7 @@ impl TestServer {
             .connect_lazy();
         TestServer {
             channel,
+            services,
             running: Arc::new(Mutex::new(Running {
                 stop: Some(stop),
                 task: Some(task),
@@ -126,6 +132,10 @@ impl TestServer {
 
     pub fn channels(&self) -> ChannelServiceClient<Channel> {
         ChannelServiceClient::new(self.channel.clone())
+    }
+
+    pub fn events(&self) -> EventServiceClient<Channel> {
+        EventServiceClient::new(self.channel.clone())
     }
 
     /// Asks the server to shut down and waits for it to finish.
