@@ -12,6 +12,7 @@ use tonic::service::Routes;
 
 use crate::domain::resource::Timestamp;
 use crate::grpc::{self, Health};
+use crate::nats::{self, NatsTarget};
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::usecases::{Cleaned, Services};
@@ -80,6 +81,22 @@ impl Application {
         } = self;
         health.set(true).await;
         let cleanup = tokio::spawn(housekeeping(services.clone()));
+        // Only with a NATS URL: no relay, no cost.
+        let relay = settings.nats_url.clone().map(|url| {
+            let target = NatsTarget {
+                url,
+                stream: settings.nats_stream.clone(),
+                subject_prefix: settings.nats_subject_prefix.clone(),
+                max_age: settings.event_retention,
+            };
+            let events = services.events.clone();
+            tokio::spawn(nats::relay(
+                target,
+                events.clone(),
+                services.relay_log(),
+                events.stopping(),
+            ))
+        });
         tracing::info!(addr = %listener.local_addr()?, "serving");
 
         let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
@@ -106,6 +123,16 @@ impl Application {
             () = deadline => tracing::warn!(grace = ?settings.shutdown_grace, "calls still open after the grace period; exiting"),
         }
         cleanup.abort();
+        if let Some(relay) = relay {
+            // The relay saw the stop signal with the streams; a publish stuck
+            // on an unreachable server must not hold the exit.
+            if tokio::time::timeout(Duration::from_secs(2), relay)
+                .await
+                .is_err()
+            {
+                tracing::warn!("event relay did not stop in time");
+            }
+        }
         store.close().await;
         Ok(())
     }

@@ -5,6 +5,7 @@ pub mod app;
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod nats;
 pub mod pb;
 pub mod settings;
 pub mod store;

@@ -75,6 +75,26 @@ pub struct Settings {
     /// How long events are kept before retention removes them, e.g. `30d`.
     #[arg(long, env = "CRM_EVENT_RETENTION", default_value = "30d", value_parser = humantime::parse_duration, global = true)]
     pub event_retention: Duration,
+    /// NATS server to relay every event to (JetStream), e.g.
+    /// `nats://127.0.0.1:4222`. Unset: no relay.
+    #[arg(long, env = "CRM_NATS_URL", global = true)]
+    pub nats_url: Option<String>,
+    /// JetStream stream the relay publishes to, created when missing.
+    #[arg(
+        long,
+        env = "CRM_NATS_STREAM",
+        default_value = "CRM_EVENTS",
+        global = true
+    )]
+    pub nats_stream: String,
+    /// Subject prefix: events go to `{prefix}.{resource_type}.{kind}`.
+    #[arg(
+        long,
+        env = "CRM_NATS_SUBJECT_PREFIX",
+        default_value = "crm.v1",
+        global = true
+    )]
+    pub nats_subject_prefix: String,
     /// SQLite durability: `full` syncs every commit to disk; `normal` survives
     /// a crash of the process but may lose the last commits on power loss.
     #[arg(
@@ -97,6 +117,9 @@ impl Settings {
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
             event_retention: Duration::from_secs(30 * 24 * 3600),
+            nats_url: None,
+            nats_stream: "CRM_EVENTS".into(),
+            nats_subject_prefix: "crm.v1".into(),
             sqlite_sync: SqliteSync::Full,
         }
     }

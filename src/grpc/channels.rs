@@ -14,7 +14,7 @@ use crate::domain::resource::Resource;
 use crate::domain::text;
 use crate::error::Violations;
 use crate::pb::{self, channel_service_server::ChannelService};
-use crate::usecases::{ListRequest, Resources};
+use crate::usecases::Resources;
 
 const MASKED: MaskedMessage = MaskedMessage {
     full_name: "crm.v1.Channel",
@@ -61,14 +61,7 @@ impl ChannelService for ChannelApi {
         &self,
         request: Request<pb::ListChannelsRequest>,
     ) -> Result<Response<pb::ListChannelsResponse>, Status> {
-        let r = request.into_inner();
-        let list = ListRequest {
-            filter: r.filter,
-            order_by: r.order_by,
-            page_size: r.page_size,
-            page_token: r.page_token,
-            show_deleted: r.show_deleted,
-        };
+        let list = list_request!(request.into_inner(), show_deleted: |r: &pb::ListChannelsRequest| r.show_deleted);
         let page = self.channels.list(&list).await?;
         Ok(Response::new(pb::ListChannelsResponse {
             channels: page.items.iter().map(to_pb).collect(),

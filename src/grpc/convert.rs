@@ -14,6 +14,21 @@ use crate::usecases::Call;
 /// The header a calling service names its actor with, until authentication.
 pub const ACTOR_HEADER: &str = "x-actor";
 
+/// A use-case list request from any List request message: they share the
+/// standard field names.
+macro_rules! list_request {
+    ($request:expr, show_deleted: $show_deleted:expr) => {{
+        let r = $request;
+        $crate::usecases::ListRequest {
+            show_deleted: $show_deleted(&r),
+            filter: r.filter,
+            order_by: r.order_by,
+            page_size: r.page_size,
+            page_token: r.page_token,
+        }
+    }};
+}
+
 /// The gRPC method of a call (`/package.Service/Method`), recorded by a tower
 /// layer from the HTTP path: tonic's own `GrpcMethod` is set only by clients.
 #[derive(Debug, Clone)]

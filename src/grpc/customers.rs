@@ -16,7 +16,7 @@ use crate::domain::resource::Resource;
 use crate::domain::text;
 use crate::error::Violations;
 use crate::pb::{self, customer_service_server::CustomerService};
-use crate::usecases::{ListRequest, Resources};
+use crate::usecases::Resources;
 
 const MASKED: MaskedMessage = MaskedMessage {
     full_name: "crm.v1.Customer",
@@ -70,14 +70,7 @@ impl CustomerService for CustomerApi {
         &self,
         request: Request<pb::ListCustomersRequest>,
     ) -> Result<Response<pb::ListCustomersResponse>, Status> {
-        let r = request.into_inner();
-        let list = ListRequest {
-            filter: r.filter,
-            order_by: r.order_by,
-            page_size: r.page_size,
-            page_token: r.page_token,
-            show_deleted: r.show_deleted,
-        };
+        let list = list_request!(request.into_inner(), show_deleted: |r: &pb::ListCustomersRequest| r.show_deleted);
         let page = self.customers.list(&list).await?;
         Ok(Response::new(pb::ListCustomersResponse {
             customers: page.items.iter().map(to_pb).collect(),

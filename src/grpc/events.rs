@@ -17,7 +17,7 @@ use crate::pb::{
     self, event::ResourceSnapshot, event_service_server::EventService,
     stream_events_request::Position,
 };
-use crate::usecases::{EventLog, ListRequest, StreamFilter, StreamStart};
+use crate::usecases::{EventLog, StreamFilter, StreamStart};
 
 pub struct EventApi {
     pub events: EventLog,
@@ -31,14 +31,8 @@ impl EventService for EventApi {
         &self,
         request: Request<pb::ListEventsRequest>,
     ) -> Result<Response<pb::ListEventsResponse>, Status> {
-        let r = request.into_inner();
-        let list = ListRequest {
-            filter: r.filter,
-            order_by: r.order_by,
-            page_size: r.page_size,
-            page_token: r.page_token,
-            show_deleted: false,
-        };
+        let list =
+            list_request!(request.into_inner(), show_deleted: |_: &pb::ListEventsRequest| false);
         let (events, next_page_token) = self.events.list(&list).await?;
         let events = events.iter().map(to_pb).collect::<Result<_, _>>()?;
         Ok(Response::new(pb::ListEventsResponse {

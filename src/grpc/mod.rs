@@ -2,8 +2,9 @@
 //! types. Handlers parse requests into domain values, call a use case and
 //! encode the result; `status` maps every error in one place.
 
-mod channels;
+#[macro_use]
 mod convert;
+mod channels;
 mod customers;
 pub mod events;
 mod mask;

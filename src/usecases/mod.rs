@@ -4,10 +4,12 @@
 
 mod events;
 mod housekeeping;
+mod relay;
 mod resources;
 
 pub use events::{EventLog, StreamFilter, StreamStart};
 pub use housekeeping::{Cleaned, REQUEST_ID_RETENTION};
+pub use relay::RelayLog;
 pub use resources::{Call, ListRequest, ListResult, Resources};
 
 use std::time::Duration;
@@ -54,8 +56,8 @@ impl Services {
         self.store.ping().await
     }
 
-    /// The store, for components that run beside the use cases (the relay).
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The relay's view of the event log.
+    pub fn relay_log(&self) -> RelayLog {
+        RelayLog::new(self.store.clone())
     }
 }

@@ -52,7 +52,14 @@ const RULES: &[(&str, &[&str])] = &[
             "crate::app",
         ],
     ),
-    ("grpc", &["sea_orm", "crate::store", "crate::app"]),
+    (
+        "grpc",
+        &["sea_orm", "crate::store", "crate::app", "crate::nats"],
+    ),
+    (
+        "nats.rs",
+        &["sea_orm", "tonic", "crate::store", "crate::app"],
+    ),
 ];
 
 fn sources(path: &Path, found: &mut Vec<(String, String)>) {

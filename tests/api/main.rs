@@ -12,4 +12,5 @@ mod events;
 mod housekeeping;
 mod layering;
 mod listing;
+mod relay;
 mod server;
