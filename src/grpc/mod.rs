@@ -107,15 +107,7 @@ pub async fn serve(
         })
         // A call running past the limit answers DEADLINE_EXCEEDED (tonic's own
         // Server::timeout would answer CANCELLED).
-        .map_future(move |call| async move {
-            match tokio::time::timeout(request_timeout, call).await {
-                Ok(response) => response,
-                Err(_) => Ok(Status::deadline_exceeded(
-                    "the request took longer than the server's limit",
-                )
-                .into_http()),
-            }
-        });
+        .map_future(move |call| within(request_timeout, call));
     Server::builder()
         .layer(layers)
         .add_routes(routes)
@@ -124,8 +116,27 @@ pub async fn serve(
     Ok(())
 }
 
+/// Answers DEADLINE_EXCEEDED when `call` has not produced its response
+/// within `limit`. For a stream the limit covers the start of the call, not
+/// the stream that follows.
+async fn within<B: Default, E>(
+    limit: Duration,
+    call: impl Future<Output = Result<http::Response<B>, E>>,
+) -> Result<http::Response<B>, E> {
+    match tokio::time::timeout(limit, call).await {
+        Ok(response) => response,
+        Err(_) => Ok(
+            Status::deadline_exceeded("the request took longer than the server's limit")
+                .into_http(),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use super::{http, within};
     use crate::domain::ClosedEnum;
     use crate::domain::{channel, customer};
     use crate::pb;
@@ -172,5 +183,17 @@ mod tests {
         check!(channel::ChannelType, pb::channel::Type);
         check!(channel::ChannelKind, pb::channel::Kind);
         check!(channel::Day, pb::opening_period::Day);
+    }
+
+    #[tokio::test]
+    async fn a_call_past_the_limit_answers_deadline_exceeded() {
+        let never = std::future::pending::<Result<http::Response<String>, ()>>();
+        let response = within(Duration::from_millis(10), never).await.unwrap();
+        let status = tonic::Status::from_header_map(response.headers()).unwrap();
+        assert_eq!(status.code(), tonic::Code::DeadlineExceeded);
+
+        let quick = async { Ok::<_, ()>(http::Response::new("done".to_owned())) };
+        let response = within(Duration::from_millis(10), quick).await.unwrap();
+        assert_eq!(response.body(), "done");
     }
 }

@@ -114,11 +114,6 @@ impl Store {
         Ok(Tx(tx))
     }
 
-    /// Whether the database answers.
-    pub async fn ping(&self) -> Result<(), Error> {
-        self.db.ping().await.map_err(db_error)
-    }
-
     pub async fn close(self) {
         if let Err(err) = self.db.close().await {
             tracing::warn!(error = %err, "closing the database pool failed");

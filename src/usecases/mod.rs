@@ -51,11 +51,6 @@ impl Services {
         housekeeping::clean(&self.store, now, self.event_retention).await
     }
 
-    /// Whether storage answers, for health reporting.
-    pub async fn check_storage(&self) -> Result<(), Error> {
-        self.store.ping().await
-    }
-
     /// The relay's view of the event log.
     pub fn relay_log(&self) -> RelayLog {
         RelayLog::new(self.store.clone())

@@ -104,6 +104,23 @@ impl<T: Table> Resources<T> {
     pub async fn create(
         &self,
         call: &Call,
+        body: T,
+        request_id: Option<Uuid>,
+    ) -> Result<Resource<T>, Error> {
+        match self.create_once(call, body.clone(), request_id).await {
+            // A concurrent call with the same request id committed first (its
+            // record won the unique index): this one rolled back; answer from
+            // the winner's record.
+            Err(Error::Aborted { .. }) if request_id.is_some() => {
+                self.create_once(call, body, request_id).await
+            }
+            other => other,
+        }
+    }
+
+    async fn create_once(
+        &self,
+        call: &Call,
         mut body: T,
         request_id: Option<Uuid>,
     ) -> Result<Resource<T>, Error> {

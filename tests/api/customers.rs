@@ -364,3 +364,26 @@ db_tests! {
         }).await, Code::NotFound);
     }
 }
+
+db_tests! {
+    async fn concurrent_retries_of_one_create_make_one_customer(s) {
+        let request = pb::CreateCustomerRequest {
+            customer: Some(customer("Raced Ltd")),
+            request_id: uuid::Uuid::new_v4().to_string(),
+        };
+        let calls: Vec<_> = (0..32)
+            .map(|_| {
+                let (mut client, request) = (s.customers(), request.clone());
+                tokio::spawn(async move { client.create_customer(request).await })
+            })
+            .collect();
+        let mut names = Vec::new();
+        for call in calls {
+            names.push(call.await.unwrap().expect("every retry succeeds").into_inner().name);
+        }
+        names.dedup();
+        assert_eq!(names.len(), 1, "every retry answers the same customer");
+        let listed = s.customers().list_customers(pb::ListCustomersRequest::default()).await.unwrap().into_inner();
+        assert_eq!(listed.customers.len(), 1);
+    }
+}
