@@ -27,8 +27,10 @@ pub struct NatsTarget {
 
 /// Events read per round; progress is saved after each.
 const BATCH: u64 = 100;
-/// JetStream drops a repeated message id seen within this window: longer
-/// than any outage after which the relay re-sends its last batch.
+/// JetStream drops a repeated message id seen within this window. The relay
+/// re-sends an event only when its acknowledgement was lost; a duplicate can
+/// reach consumers only if NATS then stays away longer than this (consumers
+/// deduplicate by event id in any case).
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(3600);
 const POLL_EVERY: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -62,7 +64,9 @@ pub async fn relay(
             }
             Err(err) => {
                 tracing::warn!(error = %err, retry_in = ?backoff, "event relay to NATS failed");
-                connection = None;
+                if matches!(err, RoundError::Nats(_)) {
+                    connection = None;
+                }
                 let wait = backoff;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
                 wait
@@ -76,41 +80,81 @@ pub async fn relay(
     }
 }
 
-/// Delivers one batch; returns how many events went out.
+/// Why a round stopped early: NATS itself (reconnect before the next try)
+/// or something on this side (storage, encoding: keep the connection).
+#[derive(Debug, thiserror::Error)]
+enum RoundError {
+    #[error("NATS: {0}")]
+    Nats(anyhow::Error),
+    #[error("{0}")]
+    Local(anyhow::Error),
+}
+
+/// Delivers one batch; returns how many events went out. Progress through
+/// the last acknowledged event is saved even when the round fails midway,
+/// so a retry re-sends only the event whose acknowledgement was lost.
 async fn deliver_round(
     target: &NatsTarget,
     log: &RelayLog,
     connection: &mut Option<jetstream::Context>,
-) -> Result<usize, anyhow::Error> {
-    let pending = log.pending(BATCH).await?;
+) -> Result<usize, RoundError> {
+    let pending = log
+        .pending(BATCH)
+        .await
+        .map_err(|e| RoundError::Local(e.into()))?;
     if pending.is_empty() {
         return Ok(0);
     }
     let context = match connection {
         Some(context) => context.clone(),
         None => {
-            let context = connect(target).await?;
+            let context = connect(target).await.map_err(RoundError::Nats)?;
             *connection = Some(context.clone());
             context
         }
     };
+    let mut acknowledged = None;
+    let mut outcome = Ok(());
     for event in &pending {
-        let payload = to_pb(event)?.encode_to_vec();
-        let message = PublishMessage::build()
-            .payload(payload.into())
-            .message_id(event.id.to_string())
-            .header("Crm-Sequence", event.sequence.to_string().as_str())
-            .header("Crm-Resource", event.change.resource.as_str())
-            .header("Content-Type", "application/protobuf; proto=crm.v1.Event");
-        // One at a time: a failed publish is retried before any later one is
-        // sent, so the stream holds events in sequence order.
-        let ack = context.send_publish(target.subject(event), message).await?;
-        ack.await?;
+        if let Err(err) = publish(&context, target, event).await {
+            outcome = Err(err);
+            break;
+        }
+        acknowledged = Some(event.sequence);
     }
-    if let Some(last) = pending.last() {
-        log.delivered_through(last.sequence).await?;
+    if let Some(sequence) = acknowledged {
+        log.delivered_through(sequence)
+            .await
+            .map_err(|e| RoundError::Local(e.into()))?;
     }
-    Ok(pending.len())
+    outcome.map(|()| pending.len())
+}
+
+/// Publishes one event and waits for JetStream to store it. One at a time: a
+/// failed publish is retried before any later one is sent, so the stream
+/// holds events in sequence order.
+async fn publish(
+    context: &jetstream::Context,
+    target: &NatsTarget,
+    event: &Event,
+) -> Result<(), RoundError> {
+    // An event that cannot be encoded is a bug: the relay stops there (and
+    // says so at every retry) rather than skip it.
+    let payload = to_pb(event)
+        .map_err(|e| RoundError::Local(e.into()))?
+        .encode_to_vec();
+    let message = PublishMessage::build()
+        .payload(payload.into())
+        .message_id(event.id.to_string())
+        .header("Crm-Sequence", event.sequence.to_string().as_str())
+        .header("Crm-Resource", event.change.resource.as_str())
+        .header("Content-Type", "application/protobuf; proto=crm.v1.Event");
+    let ack = context
+        .send_publish(target.subject(event), message)
+        .await
+        .map_err(|e| RoundError::Nats(e.into()))?;
+    ack.await.map_err(|e| RoundError::Nats(e.into()))?;
+    Ok(())
 }
 
 async fn connect(target: &NatsTarget) -> Result<jetstream::Context, anyhow::Error> {

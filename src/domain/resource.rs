@@ -133,6 +133,14 @@ impl Labels {
     pub fn parse<'a>(
         pairs: impl IntoIterator<Item = (&'a String, &'a String)>,
     ) -> Result<Self, Vec<(String, String)>> {
+        let pairs: Vec<_> = pairs.into_iter().collect();
+        // Too many: one violation, not one per label (the answer must stay small).
+        if pairs.len() > Self::MAX_COUNT {
+            return Err(vec![(
+                String::new(),
+                format!("at most {} labels are allowed", Self::MAX_COUNT),
+            )]);
+        }
         let mut labels = BTreeMap::new();
         let mut problems = Vec::new();
         for (key, value) in pairs {
@@ -154,12 +162,6 @@ impl Labels {
             } else {
                 labels.insert(key.clone(), value.clone());
             }
-        }
-        if labels.len() + problems.len() > Self::MAX_COUNT {
-            problems.push((
-                String::new(),
-                format!("at most {} labels are allowed", Self::MAX_COUNT),
-            ));
         }
         if problems.is_empty() {
             Ok(Labels(labels))

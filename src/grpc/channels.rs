@@ -134,8 +134,14 @@ fn from_pb(v: &mut Violations, at: &str, c: &pb::Channel) -> Option<Channel> {
         &f("owning_department"),
         text::required(&c.owning_department, 100),
     );
-    let tiers: Vec<Tier> = c
-        .allowed_tiers
+    // There are only four tiers: a longer list is refused whole, not per item.
+    let listed = if c.allowed_tiers.len() > Tier::ALL.len() {
+        v.add(f("allowed_tiers"), "must not name a tier twice");
+        &[][..]
+    } else {
+        &c.allowed_tiers[..]
+    };
+    let tiers: Vec<Tier> = listed
         .iter()
         .enumerate()
         .filter_map(|(i, code)| required_enum(v, &format!("{at}.allowed_tiers[{i}]"), *code))

@@ -11,7 +11,11 @@ pub struct Migrator;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial), Box::new(EventLog)]
+        vec![
+            Box::new(Initial),
+            Box::new(EventLog),
+            Box::new(ByteOrderText),
+        ]
     }
 }
 
@@ -350,5 +354,59 @@ impl MigrationTrait for EventLog {
                 .map_err(|err| DbErr::Migration(err.to_string()))?;
         }
         manager.exec_stmt(insert).await
+    }
+}
+
+/// Text that lists sort or compare by (`order_by display_name`,
+/// `geography.city < "M"`) orders by bytes on PostgreSQL as it does on
+/// SQLite, instead of by the database's locale: both engines return the same
+/// pages in the same order.
+struct ByteOrderText;
+
+impl MigrationName for ByteOrderText {
+    fn name(&self) -> &str {
+        "m20261123_000003_byte_order_text"
+    }
+}
+
+const FILTERABLE_TEXT: &[(&str, &[&str])] = &[
+    (
+        "customers",
+        &[
+            "display_name",
+            "country",
+            "province",
+            "city",
+            "sales_region",
+            "age_band",
+            "income_band",
+            "occupation",
+            "education",
+        ],
+    ),
+    ("channels", &["display_name", "owning_department"]),
+    (
+        "events",
+        &["resource", "resource_type", "kind", "actor", "method"],
+    ),
+    ("resource_labels", &["key", "value"]),
+];
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for ByteOrderText {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // SQLite compares text by bytes already (BINARY collation).
+        if manager.get_database_backend() != sea_orm::DbBackend::Postgres {
+            return Ok(());
+        }
+        for (table, columns) in FILTERABLE_TEXT {
+            let changes: Vec<String> = columns
+                .iter()
+                .map(|column| format!(r#"ALTER COLUMN "{column}" TYPE text COLLATE "C""#))
+                .collect();
+            let sql = format!(r#"ALTER TABLE "{table}" {}"#, changes.join(", "));
+            manager.get_connection().execute_unprepared(&sql).await?;
+        }
+        Ok(())
     }
 }

@@ -51,9 +51,29 @@ pub async fn find<T: Table>(tx: &Tx, id: Uuid) -> Result<Option<Resource<T>>, Er
 
 /// Like [`find`], but a missing resource is NOT_FOUND.
 pub async fn get<T: Table>(tx: &Tx, id: Uuid) -> Result<Resource<T>, Error> {
-    find(tx, id).await?.ok_or_else(|| Error::NotFound {
+    find(tx, id).await?.ok_or_else(|| not_found::<T>(id))
+}
+
+/// Reads a resource about to be changed and locks its row until the
+/// transaction ends (`FOR UPDATE` on PostgreSQL; SQLite's IMMEDIATE
+/// transaction already holds the write lock). A concurrent change then waits
+/// instead of making this one fail its version check.
+pub async fn get_for_update<T: Table>(tx: &Tx, id: Uuid) -> Result<Resource<T>, Error> {
+    T::Entity::find()
+        .filter(T::ID.eq(id))
+        .lock_exclusive()
+        .one(tx.conn())
+        .await
+        .map_err(db_error)?
+        .map(T::from_row)
+        .transpose()?
+        .ok_or_else(|| not_found::<T>(id))
+}
+
+fn not_found<T: Table>(id: Uuid) -> Error {
+    Error::NotFound {
         resource: T::COLLECTION.name_of(id),
-    })
+    }
 }
 
 /// Writes `resource` over the stored row if that row is still at

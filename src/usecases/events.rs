@@ -144,14 +144,11 @@ impl EventLog {
         let after = match start {
             StreamStart::Now => last,
             StreamStart::Oldest => purged,
+            StreamStart::After(sequence) if sequence < 0 => {
+                return Err(Error::invalid("after_sequence", "must not be negative"));
+            }
             StreamStart::After(sequence) if sequence < purged => {
-                return Err(Error::FailedPrecondition {
-                    reason: "CURSOR_EXPIRED",
-                    subject: format!("after_sequence {sequence}"),
-                    description: format!(
-                        "events up to sequence {purged} were removed by retention; restart from the oldest retained event"
-                    ),
-                });
+                return Err(cursor_expired(sequence, purged));
             }
             StreamStart::After(sequence) if sequence > last => {
                 return Err(Error::invalid(
@@ -214,7 +211,8 @@ impl EventLog {
 
     /// Events after `after` that pass the filter, and the last committed
     /// sequence of the same snapshot: commit order is sequence order, so
-    /// everything up to it is visible now.
+    /// everything up to it is visible now. If retention removed events the
+    /// stream has not passed yet, the stream ends rather than skip them.
     async fn next_batch(
         &self,
         after: i64,
@@ -222,6 +220,10 @@ impl EventLog {
     ) -> Result<(Vec<Event>, i64), Error> {
         let tx = self.store.read().await?;
         let last = log::counter_value(&tx, log::LAST_SEQUENCE).await?;
+        let purged = log::counter_value(&tx, log::PURGED_THROUGH).await?;
+        if after < purged {
+            return Err(cursor_expired(after, purged));
+        }
         let query = EventQuery {
             after: Some(after),
             through: Some(last),
@@ -237,5 +239,15 @@ impl EventLog {
             last
         };
         Ok((events, scanned))
+    }
+}
+
+fn cursor_expired(after: i64, purged: i64) -> Error {
+    Error::FailedPrecondition {
+        reason: "CURSOR_EXPIRED",
+        subject: format!("after_sequence {after}"),
+        description: format!(
+            "events up to sequence {purged} were removed by retention; restart from the oldest retained event"
+        ),
     }
 }

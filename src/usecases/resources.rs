@@ -124,6 +124,9 @@ impl<T: Table> Resources<T> {
         mut body: T,
         request_id: Option<Uuid>,
     ) -> Result<Resource<T>, Error> {
+        // Server-only fields are not part of the request: a retry that differs
+        // only there is the same request.
+        body.keep_server_fields(None);
         let fingerprint = fingerprint(&store::to_json(&body));
         let tx = self.store.write().await?;
         if let Some(request_id) = request_id
@@ -137,7 +140,6 @@ impl<T: Table> Resources<T> {
             }
             return store::from_json(&record.response);
         }
-        body.keep_server_fields(None);
         let now = Timestamp::now();
         let resource = Resource {
             id: Uuid::now_v7(),
@@ -221,7 +223,7 @@ impl<T: Table> Resources<T> {
         change: impl FnOnce(&Resource<T>) -> Result<T, Error>,
     ) -> Result<Resource<T>, Error> {
         let tx = self.store.write().await?;
-        let current = store::get::<T>(&tx, id).await?;
+        let current = store::get_for_update::<T>(&tx, id).await?;
         require_live(&current)?;
         require_etag(&current, etag)?;
         let mut body = change(&current)?;
@@ -249,7 +251,7 @@ impl<T: Table> Resources<T> {
         etag: Option<&str>,
     ) -> Result<Resource<T>, Error> {
         let tx = self.store.write().await?;
-        let current = store::get::<T>(&tx, id).await?;
+        let current = store::get_for_update::<T>(&tx, id).await?;
         require_live(&current)?;
         require_etag(&current, etag)?;
         let deleted = Resource {
@@ -266,7 +268,7 @@ impl<T: Table> Resources<T> {
     /// Restores a soft-deleted resource.
     pub async fn undelete(&self, call: &Call, id: Uuid) -> Result<Resource<T>, Error> {
         let tx = self.store.write().await?;
-        let current = store::get::<T>(&tx, id).await?;
+        let current = store::get_for_update::<T>(&tx, id).await?;
         if !current.meta.is_deleted() {
             return Err(Error::FailedPrecondition {
                 reason: "RESOURCE_NOT_DELETED",

@@ -387,3 +387,41 @@ db_tests! {
         assert_eq!(listed.customers.len(), 1);
     }
 }
+
+db_tests! {
+    async fn concurrent_updates_without_an_etag_all_apply(s) {
+        let created = create_customer(&s, customer("Busy")).await;
+        let calls: Vec<_> = (0..16)
+            .map(|i| {
+                let (mut client, name) = (s.customers(), created.name.clone());
+                tokio::spawn(async move {
+                    let mut labels = std::collections::HashMap::new();
+                    labels.insert(format!("k{i}"), "v".to_owned());
+                    let change = pb::Customer { name, labels, ..Default::default() };
+                    client.update_customer(pb::UpdateCustomerRequest {
+                        customer: Some(change),
+                        update_mask: Some(FieldMask { paths: vec!["display_name".into(), "labels".into()] }),
+                    }).await
+                })
+            })
+            .collect();
+        for call in calls {
+            let status = call.await.unwrap().expect_err("display_name cleared by the mask is invalid");
+            assert_eq!(status.code(), Code::InvalidArgument);
+        }
+        let calls: Vec<_> = (0..16)
+            .map(|i| {
+                let (mut client, name) = (s.customers(), created.name.clone());
+                tokio::spawn(async move {
+                    let change = pb::Customer { name, display_name: format!("Busy {i}"), ..Default::default() };
+                    client.update_customer(pb::UpdateCustomerRequest { customer: Some(change), update_mask: None }).await
+                })
+            })
+            .collect();
+        for call in calls {
+            call.await.unwrap().expect("an update without an etag waits its turn instead of failing");
+        }
+        let fetched = s.customers().get_customer(pb::GetCustomerRequest { name: created.name }).await.unwrap().into_inner();
+        assert_eq!(fetched.etag, "\"17\"", "all sixteen updates applied");
+    }
+}

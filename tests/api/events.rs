@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use crm::domain::resource::Timestamp;
+use crm::error::Error;
 use crm::pb::{self, event::ResourceSnapshot, stream_events_request::Position};
+use crm::usecases::{StreamFilter, StreamStart};
 use prost_types::FieldMask;
 use tokio_stream::StreamExt;
 use tonic::{Code, Request, Streaming};
@@ -176,8 +178,10 @@ db_tests! {
         assert_eq!(violated_fields(&status), ["position"]);
         create_customer(&s, customer("One")).await;
         create_customer(&s, customer("Two")).await;
-        let status = expect_code(s.events().stream_events(pb::StreamEventsRequest { position: Some(Position::AfterSequence(9)), ..Default::default() }).await, Code::InvalidArgument);
-        assert_eq!(violated_fields(&status), ["after_sequence"]);
+        for beyond in [9, -1] {
+            let status = expect_code(s.events().stream_events(pb::StreamEventsRequest { position: Some(Position::AfterSequence(beyond)), ..Default::default() }).await, Code::InvalidArgument);
+            assert_eq!(violated_fields(&status), ["after_sequence"], "{beyond}");
+        }
 
         // Retention removes everything older than 30 days: run it as of 31 days from now.
         let later = Timestamp(Timestamp::now().micros() + 31 * 24 * 3600 * 1_000_000);
@@ -229,6 +233,57 @@ db_tests! {
         assert!(reconnects > 5, "the consumer reconnected {reconnects} times");
         assert_eq!(seen, (1..=total).collect::<Vec<_>>(), "every event once, in order, across {reconnects} reconnects");
     }
+}
+
+/// Read from the use case directly: over gRPC, HTTP/2 buffers would carry
+/// every event to the client before retention could overtake the stream.
+#[tokio::test]
+async fn a_stream_that_falls_behind_retention_ends_instead_of_skipping() {
+    let s = TestServer::sqlite().await;
+    for i in 0..600 {
+        create_customer(&s, customer(&format!("C{i}"))).await;
+    }
+    // The stream fills its buffer and waits for this reader, which does not read yet.
+    let mut stream = s
+        .services
+        .events
+        .stream(StreamStart::After(0), StreamFilter::default())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let later = Timestamp(Timestamp::now().micros() + 31 * 24 * 3600 * 1_000_000);
+    assert_eq!(s.services.housekeeping(later).await.unwrap().events, 600);
+    let mut seen = Vec::new();
+    let error = loop {
+        let next = tokio::time::timeout(Duration::from_secs(10), stream.recv()).await;
+        let Ok(next) = next else {
+            panic!("stalled after {} events", seen.len())
+        };
+        match next.expect("the stream says why it ends") {
+            Ok(event) => seen.push(event.sequence),
+            Err(error) => break error,
+        }
+    };
+    assert!(
+        matches!(
+            error,
+            Error::FailedPrecondition {
+                reason: "CURSOR_EXPIRED",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        seen.len() < 600,
+        "events removed before delivery were not delivered"
+    );
+    assert_eq!(
+        seen,
+        (1..=seen.len() as i64).collect::<Vec<_>>(),
+        "what was delivered has no gap"
+    );
+    s.stop().await;
 }
 
 #[tokio::test]

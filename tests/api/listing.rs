@@ -197,4 +197,13 @@ db_tests! {
             assert_eq!(violated_fields(&status), vec![field], "{filter:?} {order_by:?}");
         }
     }
+
+    async fn text_sorts_by_bytes_on_every_engine(s) {
+        for name in ["a", "Ä", "B", "b", "Z"] {
+            create_customer(&s, customer(name)).await;
+        }
+        assert_eq!(all_pages(&s, "", "display_name", 2).await.0, ["B", "Z", "a", "b", "Ä"]);
+        let (names, _) = all_pages(&s, "display_name < \"a\"", "display_name", 10).await;
+        assert_eq!(names, ["B", "Z"]);
+    }
 }
