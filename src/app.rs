@@ -112,7 +112,13 @@ impl Application {
                 let _ = stopping_tx.send(true);
             }
         };
-        let serve = grpc::serve(listener, routes, settings.request_timeout, draining);
+        let serve = grpc::serve(
+            listener,
+            routes,
+            settings.request_timeout,
+            settings.max_concurrent_calls as usize,
+            draining,
+        );
         let deadline = async move {
             let mut stopping = stopping_rx;
             let _ = stopping.wait_for(|stopping| *stopping).await;

@@ -33,6 +33,12 @@ pub enum Error {
     /// A concurrent change won: the etag sent is stale.
     #[error("etag mismatch on {resource}")]
     Aborted { resource: String },
+    /// The server is at its limit of concurrent calls; retry with backoff.
+    #[error("overloaded")]
+    Overloaded,
+    /// The call ran past the server's time limit.
+    #[error("deadline exceeded")]
+    TimedOut,
     /// Storage cannot be reached; the call is safe to retry.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

@@ -69,6 +69,10 @@ pub struct Settings {
     /// Longest a call may run before it answers DEADLINE_EXCEEDED, e.g. `30s`.
     #[arg(long, env = "CRM_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
     pub request_timeout: Duration,
+    /// Most calls served at once across all connections; calls beyond it are
+    /// refused at once with RESOURCE_EXHAUSTED. Open streams do not count.
+    #[arg(long, env = "CRM_MAX_CONCURRENT_CALLS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_concurrent_calls: u32,
     /// How long shutdown waits for in-flight calls before it exits anyway.
     #[arg(long, env = "CRM_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub shutdown_grace: Duration,
@@ -115,6 +119,7 @@ impl Settings {
             database_url: database_url.into(),
             log_format: LogFormat::Text,
             request_timeout: Duration::from_secs(30),
+            max_concurrent_calls: 512,
             shutdown_grace: Duration::from_secs(10),
             event_retention: Duration::from_secs(30 * 24 * 3600),
             nats_url: None,

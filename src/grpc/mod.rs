@@ -15,18 +15,20 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::Status;
 use tonic::codegen::http;
 use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
-use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::error::Overloaded;
+use tower::{BoxError, ServiceBuilder};
 use tower_http::trace::TraceLayer;
 
 pub use convert::ACTOR_HEADER;
 pub use status::ERROR_DOMAIN;
 
+use crate::error::Error;
 use crate::pb::{
     channel_service_server::ChannelServiceServer, customer_service_server::CustomerServiceServer,
     event_service_server::EventServiceServer,
@@ -94,6 +96,7 @@ pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     request_timeout: Duration,
+    max_concurrent_calls: usize,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), anyhow::Error> {
     let layers = ServiceBuilder::new()
@@ -107,7 +110,11 @@ pub async fn serve(
         })
         // A call running past the limit answers DEADLINE_EXCEEDED (tonic's own
         // Server::timeout would answer CANCELLED).
-        .map_future(move |call| within(request_timeout, call));
+        .map_future(move |call| answer(request_timeout, call))
+        // Sheds calls beyond the process-wide limit at once instead of
+        // queueing them (each connection alone would not see the total).
+        .load_shed()
+        .layer(GlobalConcurrencyLimitLayer::new(max_concurrent_calls));
     Server::builder()
         .layer(layers)
         .add_routes(routes)
@@ -117,18 +124,19 @@ pub async fn serve(
 }
 
 /// Answers DEADLINE_EXCEEDED when `call` has not produced its response
-/// within `limit`. For a stream the limit covers the start of the call, not
-/// the stream that follows.
-async fn within<B: Default, E>(
+/// within `limit` (for a stream the limit covers the start of the call, not
+/// the stream that follows), and RESOURCE_EXHAUSTED when load shedding
+/// refused it.
+async fn answer<B: Default>(
     limit: Duration,
-    call: impl Future<Output = Result<http::Response<B>, E>>,
-) -> Result<http::Response<B>, E> {
+    call: impl Future<Output = Result<http::Response<B>, BoxError>>,
+) -> Result<http::Response<B>, BoxError> {
     match tokio::time::timeout(limit, call).await {
-        Ok(response) => response,
-        Err(_) => Ok(
-            Status::deadline_exceeded("the request took longer than the server's limit")
-                .into_http(),
-        ),
+        Ok(Err(err)) if err.is::<Overloaded>() => {
+            Ok(status::to_status(Error::Overloaded).into_http())
+        }
+        Ok(result) => result,
+        Err(_) => Ok(status::to_status(Error::TimedOut).into_http()),
     }
 }
 
@@ -136,7 +144,7 @@ async fn within<B: Default, E>(
 mod tests {
     use std::time::Duration;
 
-    use super::{http, within};
+    use super::{answer, http};
     use crate::domain::ClosedEnum;
     use crate::domain::{channel, customer};
     use crate::pb;
@@ -185,15 +193,23 @@ mod tests {
         check!(channel::Day, pb::opening_period::Day);
     }
 
-    #[tokio::test]
-    async fn a_call_past_the_limit_answers_deadline_exceeded() {
-        let never = std::future::pending::<Result<http::Response<String>, ()>>();
-        let response = within(Duration::from_millis(10), never).await.unwrap();
-        let status = tonic::Status::from_header_map(response.headers()).unwrap();
-        assert_eq!(status.code(), tonic::Code::DeadlineExceeded);
+    fn code(response: &http::Response<String>) -> tonic::Code {
+        tonic::Status::from_header_map(response.headers()).map_or(tonic::Code::Ok, |s| s.code())
+    }
 
-        let quick = async { Ok::<_, ()>(http::Response::new("done".to_owned())) };
-        let response = within(Duration::from_millis(10), quick).await.unwrap();
+    #[tokio::test]
+    async fn late_and_shed_calls_get_their_own_codes() {
+        let limit = Duration::from_millis(10);
+        let never = std::future::pending::<Result<http::Response<String>, tower::BoxError>>();
+        let response = answer(limit, never).await.unwrap();
+        assert_eq!(code(&response), tonic::Code::DeadlineExceeded);
+
+        let shed = async { Err(tower::load_shed::error::Overloaded::new().into()) };
+        let response = answer::<String>(limit, shed).await.unwrap();
+        assert_eq!(code(&response), tonic::Code::ResourceExhausted);
+
+        let quick = async { Ok(http::Response::new("done".to_owned())) };
+        let response = answer(limit, quick).await.unwrap();
         assert_eq!(response.body(), "done");
     }
 }

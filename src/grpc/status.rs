@@ -68,6 +68,16 @@ pub fn to_status(err: Error) -> Status {
             "ETAG_MISMATCH",
             format!("{resource} was changed by someone else; read it again and retry"),
         ),
+        Error::Overloaded => (
+            Code::ResourceExhausted,
+            "OVERLOADED",
+            "the server is at its limit of concurrent calls; retry with backoff".into(),
+        ),
+        Error::TimedOut => (
+            Code::DeadlineExceeded,
+            "SERVER_TIMEOUT",
+            "the call took longer than the server's limit".into(),
+        ),
         Error::Unavailable(cause) => {
             tracing::warn!(%cause, "storage unavailable");
             (

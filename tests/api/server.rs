@@ -143,3 +143,50 @@ async fn in_flight_calls_finish_during_shutdown() {
         }
     }
 }
+
+#[tokio::test]
+async fn calls_beyond_the_concurrency_limit_are_shed_with_resource_exhausted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::for_database(format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("crm.db").display()
+    ));
+    settings.max_concurrent_calls = 1;
+    let s = TestServer::start_with(settings).await;
+    let calls: Vec<_> = (0..100)
+        .map(|i| {
+            let mut client = s.customers();
+            tokio::spawn(async move {
+                client
+                    .create_customer(pb::CreateCustomerRequest {
+                        customer: Some(customer(&format!("Rush {i}"))),
+                        request_id: String::new(),
+                    })
+                    .await
+            })
+        })
+        .collect();
+    let (mut served, mut shed) = (0, 0);
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(_) => served += 1,
+            Err(status) => {
+                assert_eq!(status.code(), tonic::Code::ResourceExhausted, "{status:?}");
+                assert_eq!(reason(&status), "OVERLOADED");
+                shed += 1;
+            }
+        }
+    }
+    assert!(served >= 1 && shed >= 1, "served {served}, shed {shed}");
+    let listed = s
+        .customers()
+        .list_customers(pb::ListCustomersRequest {
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.customers.len(), served, "a shed call wrote nothing");
+    s.stop().await;
+}
