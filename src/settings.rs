@@ -67,17 +67,17 @@ pub struct Settings {
     )]
     pub log_format: LogFormat,
     /// Longest a call may run before it answers DEADLINE_EXCEEDED, e.g. `30s`.
-    #[arg(long, env = "CRM_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "CRM_REQUEST_TIMEOUT", default_value = "30s", value_parser = positive_duration, global = true)]
     pub request_timeout: Duration,
     /// Most calls served at once across all connections; calls beyond it are
     /// refused at once with RESOURCE_EXHAUSTED. Open streams do not count.
     #[arg(long, env = "CRM_MAX_CONCURRENT_CALLS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub max_concurrent_calls: u32,
     /// How long shutdown waits for in-flight calls before it exits anyway.
-    #[arg(long, env = "CRM_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "CRM_SHUTDOWN_GRACE", default_value = "10s", value_parser = positive_duration, global = true)]
     pub shutdown_grace: Duration,
     /// How long events are kept before retention removes them, e.g. `30d`.
-    #[arg(long, env = "CRM_EVENT_RETENTION", default_value = "30d", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "CRM_EVENT_RETENTION", default_value = "30d", value_parser = positive_duration, global = true)]
     pub event_retention: Duration,
     /// NATS server to relay every event to (JetStream), e.g.
     /// `nats://127.0.0.1:4222`. Unset: no relay.
@@ -127,5 +127,42 @@ impl Settings {
             nats_subject_prefix: "crm.v1".into(),
             sqlite_sync: SqliteSync::Full,
         }
+    }
+}
+
+/// A duration such as `30s`, `500ms` or `30d`; zero is refused, since it
+/// would make every call, shutdown or retention end at once.
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(duration) if duration.is_zero() => Err("must be more than zero".into()),
+        Ok(duration) => Ok(duration),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_must_be_positive() {
+        assert_eq!(positive_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(
+            positive_duration("30d"),
+            Ok(Duration::from_secs(30 * 24 * 3600))
+        );
+        assert!(positive_duration("0s").is_err());
+        assert!(positive_duration("soon").is_err());
+    }
+
+    #[test]
+    fn flags_and_subcommands_parse_in_either_order() {
+        let cli = Cli::try_parse_from(["crm", "serve", "--listen", "127.0.0.1:0"]).unwrap();
+        assert_eq!(cli.settings.listen.port(), 0);
+        let cli = Cli::try_parse_from(["crm", "--request-timeout", "2s", "migrate"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Migrate)));
+        assert_eq!(cli.settings.request_timeout, Duration::from_secs(2));
+        assert!(Cli::try_parse_from(["crm", "--request-timeout", "0s"]).is_err());
+        assert!(Cli::try_parse_from(["crm", "--max-concurrent-calls", "0"]).is_err());
     }
 }
