@@ -77,22 +77,20 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
     let dir = tempfile::tempdir().expect("temporary directory");
-    let (url, engine) = match std::env::var("CRM_BENCH_POSTGRES_URL") {
-        Ok(admin) => {
-            let name = format!("crm_bench_{}", uuid::Uuid::now_v7().simple());
-            let db = Database::connect(&admin)
+    let postgres = std::env::var("CRM_BENCH_POSTGRES_URL").ok();
+    let bench_db = format!("crm_bench_{}", uuid::Uuid::now_v7().simple());
+    let (url, engine) = match &postgres {
+        Some(admin) => {
+            let db = Database::connect(admin)
                 .await
                 .expect("PostgreSQL reachable");
-            db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+            db.execute_unprepared(&format!("CREATE DATABASE {bench_db}"))
                 .await
                 .expect("create database");
-            let base = admin
-                .rsplit_once('/')
-                .map_or(admin.as_str(), |(b, _)| b)
-                .to_owned();
-            (format!("{base}/{name}"), "PostgreSQL")
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            (format!("{base}/{bench_db}"), "PostgreSQL")
         }
-        Err(_) => (
+        None => (
             format!(
                 "sqlite://{}?mode=rwc",
                 dir.path().join("bench.db").display()
@@ -229,4 +227,12 @@ async fn main() {
 
     let _ = stop.send(());
     server.await.expect("server task").expect("server stops");
+    if let Some(admin) = postgres {
+        let db = Database::connect(&admin)
+            .await
+            .expect("PostgreSQL reachable");
+        db.execute_unprepared(&format!("DROP DATABASE {bench_db} WITH (FORCE)"))
+            .await
+            .expect("drop database");
+    }
 }
