@@ -99,7 +99,6 @@ impl Application {
         });
         tracing::info!(addr = %listener.local_addr()?, "serving");
 
-        let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
         let events = services.events.clone();
         let draining = {
             let health = health.clone();
@@ -108,8 +107,8 @@ impl Application {
                 tracing::info!("shutting down: draining in-flight calls");
                 health.set(false).await;
                 // Open event streams would hold the server open: end them.
+                // This is also the signal the relay and the deadline wait on.
                 events.stop_streams();
-                let _ = stopping_tx.send(true);
             }
         };
         let serve = grpc::serve(
@@ -119,8 +118,8 @@ impl Application {
             settings.max_concurrent_calls as usize,
             draining,
         );
+        let mut stopping = services.events.stopping();
         let deadline = async move {
-            let mut stopping = stopping_rx;
             let _ = stopping.wait_for(|stopping| *stopping).await;
             tokio::time::sleep(settings.shutdown_grace).await;
         };

@@ -18,9 +18,6 @@ pub enum Error {
     /// The named resource does not exist.
     #[error("{resource} not found")]
     NotFound { resource: String },
-    /// The resource to create exists already.
-    #[error("{resource} already exists")]
-    AlreadyExists { resource: String },
     /// The resource is not in a state that allows the call.
     #[error("{description}")]
     FailedPrecondition {

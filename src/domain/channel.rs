@@ -7,6 +7,7 @@ use super::ClosedEnum;
 use super::customer::Tier;
 use super::event::FieldChanges;
 use super::filter::{FieldSpec, FieldType, Schema};
+use super::listing::Orderable;
 use super::resource::{Collection, Labels, ResourceBody};
 
 pub const COLLECTION: Collection = Collection {
@@ -133,7 +134,7 @@ pub fn period_conflicts(periods: &[OpeningPeriod]) -> Vec<(usize, String)> {
 impl ResourceBody for Channel {
     const COLLECTION: Collection = COLLECTION;
     const FILTER: Schema = FILTER;
-    const ORDERABLE: &'static [&'static str] = ORDERABLE;
+    const ORDERABLE: Orderable = ORDERABLE;
 
     fn labels(&self) -> &Labels {
         &self.labels
@@ -206,14 +207,19 @@ pub const FILTER: Schema = Schema {
     labels: true,
 };
 
-/// Fields ListChannels can be ordered by, as documented in the proto.
-pub const ORDERABLE: &[&str] = &[
-    "display_name",
-    "type",
-    "owning_department",
-    "create_time",
-    "update_time",
-];
+/// Fields ListChannels can be ordered by, as documented in the proto;
+/// newest first by default.
+pub const ORDERABLE: Orderable = Orderable {
+    fields: &[
+        "display_name",
+        "type",
+        "owning_department",
+        "create_time",
+        "update_time",
+    ],
+    default_field: "create_time",
+    default_descending: true,
+};
 
 #[cfg(test)]
 mod tests {

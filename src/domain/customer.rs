@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::ClosedEnum;
 use super::event::FieldChanges;
 use super::filter::{FieldSpec, FieldType, Schema};
+use super::listing::Orderable;
 use super::resource::{Collection, Labels, ResourceBody, Timestamp};
 
 pub const COLLECTION: Collection = Collection {
@@ -174,7 +175,7 @@ impl Customer {
 impl ResourceBody for Customer {
     const COLLECTION: Collection = COLLECTION;
     const FILTER: Schema = FILTER;
-    const ORDERABLE: &'static [&'static str] = ORDERABLE;
+    const ORDERABLE: Orderable = ORDERABLE;
 
     fn labels(&self) -> &Labels {
         &self.labels
@@ -390,17 +391,22 @@ pub const FILTER: Schema = Schema {
     labels: true,
 };
 
-/// Fields ListCustomers can be ordered by, as documented in the proto.
-pub const ORDERABLE: &[&str] = &[
-    "display_name",
-    "tier",
-    "value_grade",
-    "lifecycle_stage",
-    "geography.country",
-    "geography.sales_region",
-    "create_time",
-    "update_time",
-];
+/// Fields ListCustomers can be ordered by, as documented in the proto;
+/// newest first by default.
+pub const ORDERABLE: Orderable = Orderable {
+    fields: &[
+        "display_name",
+        "tier",
+        "value_grade",
+        "lifecycle_stage",
+        "geography.country",
+        "geography.sales_region",
+        "create_time",
+        "update_time",
+    ],
+    default_field: "create_time",
+    default_descending: true,
+};
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::filter::{FieldSpec, FieldType, Schema};
+use super::listing::Orderable;
 use super::resource::Timestamp;
 
 /// Standard kinds of change; resources add their own state transitions
@@ -57,6 +58,13 @@ impl FieldChanges {
         self.0
     }
 }
+
+/// ListEvents orders by sequence only; oldest first by default.
+pub const ORDERABLE: Orderable = Orderable {
+    fields: &["sequence"],
+    default_field: "sequence",
+    default_descending: false,
+};
 
 /// Filterable fields of ListEvents, as documented in the proto.
 pub const FILTER: Schema = Schema {

@@ -30,16 +30,25 @@ pub struct OrderBy {
     pub descending: bool,
 }
 
+/// What a list can be ordered by, and its order when `order_by` is empty.
+#[derive(Debug, Clone, Copy)]
+pub struct Orderable {
+    pub fields: &'static [&'static str],
+    pub default_field: &'static str,
+    pub default_descending: bool,
+}
+
 impl OrderBy {
-    /// Parses `a, b desc` against the orderable fields; empty gives
-    /// `create_time desc`, newest first.
-    pub fn parse(text: &str, orderable: &'static [&'static str]) -> Result<Self, String> {
+    /// Parses `a, b desc` against the orderable fields; empty gives the
+    /// list's default order.
+    pub fn parse(text: &str, orderable: Orderable) -> Result<Self, String> {
         if text.trim().is_empty() {
             return Ok(OrderBy {
-                fields: vec!["create_time"],
-                descending: true,
+                fields: vec![orderable.default_field],
+                descending: orderable.default_descending,
             });
         }
+        let orderable = orderable.fields;
         let mut fields = Vec::new();
         let mut direction = None;
         for part in text.split(',') {
@@ -186,7 +195,11 @@ pub fn binding(collection: &str, filter: &str, order: &OrderBy, show_deleted: bo
 mod tests {
     use super::*;
 
-    const ORDERABLE: &[&str] = &["display_name", "create_time", "tier"];
+    const ORDERABLE: Orderable = Orderable {
+        fields: &["display_name", "create_time", "tier"],
+        default_field: "create_time",
+        default_descending: true,
+    };
 
     #[test]
     fn page_size_follows_the_api_rules() {

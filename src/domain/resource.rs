@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
 use super::filter::Schema;
+use super::listing::Orderable;
 
 /// What the standard methods need to know of a resource's body.
 pub trait ResourceBody:
@@ -15,8 +16,8 @@ pub trait ResourceBody:
     const COLLECTION: Collection;
     /// Fields a list can be filtered by.
     const FILTER: Schema;
-    /// Fields a list can be ordered by.
-    const ORDERABLE: &'static [&'static str];
+    /// Fields a list can be ordered by, and the default order.
+    const ORDERABLE: Orderable;
 
     fn labels(&self) -> &Labels;
 

@@ -35,11 +35,17 @@ use crate::pb::{
 };
 use crate::usecases::Services;
 
-/// The services this server answers; reflection advertises exactly these.
-const SERVED: &[&str] = &[
+/// The crm services, each with its own health status.
+const CRM_SERVICES: &[&str] = &[
     "crm.v1.CustomerService",
     "crm.v1.ChannelService",
     "crm.v1.EventService",
+];
+/// Everything reflection advertises: the crm services and health.
+const SERVED: &[&str] = &[
+    CRM_SERVICES[0],
+    CRM_SERVICES[1],
+    CRM_SERVICES[2],
     "grpc.health.v1.Health",
 ];
 
@@ -54,7 +60,7 @@ impl Health {
         } else {
             ServingStatus::NotServing
         };
-        for name in std::iter::once(&"").chain(SERVED.iter().take(3)) {
+        for name in std::iter::once(&"").chain(CRM_SERVICES) {
             self.0.set_service_status(*name, status).await;
         }
     }

@@ -50,11 +50,6 @@ pub fn to_status(err: Error) -> Status {
             details.set_resource_info(kind_of(&resource), &resource, "", &message);
             (Code::NotFound, "RESOURCE_NOT_FOUND", message)
         }
-        Error::AlreadyExists { resource } => {
-            let message = format!("{resource} already exists");
-            details.set_resource_info(kind_of(&resource), &resource, "", &message);
-            (Code::AlreadyExists, "RESOURCE_EXISTS", message)
-        }
         Error::FailedPrecondition {
             reason,
             subject,

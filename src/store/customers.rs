@@ -4,10 +4,10 @@
 use sea_orm::Set;
 use sea_orm::entity::prelude::*;
 
-use super::resources::{Table, code_of, from_code, from_json, required_code, to_json};
+use super::resources::{Table, code_of, from_code, from_json, meta_of, required_code, to_json};
 use crate::domain::ClosedEnum;
 use crate::domain::customer::{Behaviour, Customer, Demographics, Geography};
-use crate::domain::resource::{Meta, Resource, Timestamp};
+use crate::domain::resource::{Resource, Timestamp};
 use crate::error::Error;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -162,12 +162,12 @@ impl Table for Customer {
         };
         Ok(Resource {
             id: row.id,
-            meta: Meta {
-                create_time: Timestamp(row.create_time),
-                update_time: Timestamp(row.update_time),
-                delete_time: row.delete_time.map(Timestamp),
-                version: row.version,
-            },
+            meta: meta_of(
+                row.create_time,
+                row.update_time,
+                row.delete_time,
+                row.version,
+            ),
             body,
         })
     }

@@ -80,6 +80,32 @@ pub async fn counter_value(tx: &Tx, name: &str) -> Result<i64, Error> {
         .ok_or_else(|| Error::internal(format!("counter {name} is missing")))
 }
 
+/// The log's counters, read together in one statement (one snapshot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counters {
+    pub last_sequence: i64,
+    pub purged_through: i64,
+    pub relayed_through: i64,
+}
+
+pub async fn counters(tx: &Tx) -> Result<Counters, Error> {
+    let rows = counter::Entity::find()
+        .all(tx.conn())
+        .await
+        .map_err(db_error)?;
+    let value = |name: &str| {
+        rows.iter()
+            .find(|row| row.name == name)
+            .map(|row| row.value)
+            .ok_or_else(|| Error::internal(format!("counter {name} is missing")))
+    };
+    Ok(Counters {
+        last_sequence: value(LAST_SEQUENCE)?,
+        purged_through: value(PURGED_THROUGH)?,
+        relayed_through: value(RELAYED_THROUGH)?,
+    })
+}
+
 pub async fn set_counter(tx: &Tx, name: &str, value: i64) -> Result<(), Error> {
     counter::Entity::update_many()
         .col_expr(counter::Column::Value, Expr::val(value))

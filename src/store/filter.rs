@@ -1,7 +1,7 @@
 //! Turns a parsed, validated filter tree into a query condition. Values are
 //! always bound parameters: no filter text ever reaches SQL.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, IntoIden, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, DynIden, EntityName, IdenStatic};
 
 use super::labels;
@@ -12,8 +12,8 @@ use crate::error::Error;
 /// The condition for a resource table, labels included.
 pub fn condition<T: Table>(filter: &Filter) -> Result<Condition, Error> {
     let labels = LabelsOf {
-        table: labels::iden(T::Entity::default().table_name().to_owned()),
-        id: labels::iden(T::ID.as_str().to_owned()),
+        table: T::Entity::default().table_name().to_owned().into_iden(),
+        id: T::ID.as_str().to_owned().into_iden(),
     };
     build(filter, &T::column, Some(&labels))
 }

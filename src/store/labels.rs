@@ -3,7 +3,6 @@
 //! its own copy of the labels for reading; both are written in one transaction.
 
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::IntoIden;
 use sea_orm::sea_query::{ExprTrait, Query, SelectStatement};
 use sea_orm::{DynIden, Set};
 
@@ -62,9 +61,4 @@ pub fn matching(table: DynIden, id: DynIden, key: &str, value: Option<&str>) -> 
         select.and_where(Expr::col((Entity, Column::Value)).eq(value));
     }
     select
-}
-
-/// The iden of a column, for building subqueries against it.
-pub fn iden(name: impl IntoIden) -> DynIden {
-    name.into_iden()
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{Tx, db_error, filter, labels};
 use crate::domain::ClosedEnum;
 use crate::domain::listing::{Cursor, KeyValue, ListQuery, Page};
-use crate::domain::resource::{Resource, ResourceBody};
+use crate::domain::resource::{Meta, Resource, ResourceBody, Timestamp};
 use crate::error::Error;
 
 pub type Col<T> = <<T as Table>::Entity as EntityTrait>::Column;
@@ -39,19 +39,9 @@ pub async fn insert<T: Table>(tx: &Tx, resource: &Resource<T>) -> Result<(), Err
     labels::replace(tx, resource.id, resource.body.labels()).await
 }
 
-pub async fn find<T: Table>(tx: &Tx, id: Uuid) -> Result<Option<Resource<T>>, Error> {
-    T::Entity::find()
-        .filter(T::ID.eq(id))
-        .one(tx.conn())
-        .await
-        .map_err(db_error)?
-        .map(T::from_row)
-        .transpose()
-}
-
-/// Like [`find`], but a missing resource is NOT_FOUND.
+/// Reads a resource; a missing one is NOT_FOUND.
 pub async fn get<T: Table>(tx: &Tx, id: Uuid) -> Result<Resource<T>, Error> {
-    find(tx, id).await?.ok_or_else(|| not_found::<T>(id))
+    read_one(tx, id, false).await
 }
 
 /// Reads a resource about to be changed and locks its row until the
@@ -59,9 +49,15 @@ pub async fn get<T: Table>(tx: &Tx, id: Uuid) -> Result<Resource<T>, Error> {
 /// transaction already holds the write lock). A concurrent change then waits
 /// instead of making this one fail its version check.
 pub async fn get_for_update<T: Table>(tx: &Tx, id: Uuid) -> Result<Resource<T>, Error> {
-    T::Entity::find()
-        .filter(T::ID.eq(id))
-        .lock_exclusive()
+    read_one(tx, id, true).await
+}
+
+async fn read_one<T: Table>(tx: &Tx, id: Uuid, lock: bool) -> Result<Resource<T>, Error> {
+    let mut select = T::Entity::find().filter(T::ID.eq(id));
+    if lock {
+        select = select.lock_exclusive();
+    }
+    select
         .one(tx.conn())
         .await
         .map_err(db_error)?
@@ -203,6 +199,16 @@ fn cursor_of<T: Table>(row: &Row<T>, columns: &[Col<T>]) -> Result<Cursor, Error
         other => return Err(Error::internal(format!("id column held {other:?}"))),
     };
     Ok(Cursor { keys, id })
+}
+
+/// The bookkeeping columns every resource table has, as a [`Meta`].
+pub fn meta_of(create_time: i64, update_time: i64, delete_time: Option<i64>, version: i64) -> Meta {
+    Meta {
+        create_time: Timestamp(create_time),
+        update_time: Timestamp(update_time),
+        delete_time: delete_time.map(Timestamp),
+        version,
+    }
 }
 
 /// The stored code of an optional closed value: 0 when absent, so the column

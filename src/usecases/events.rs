@@ -7,9 +7,8 @@ use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
 use crate::domain::event::{self, Event};
-use crate::domain::filter;
-use crate::domain::listing::{self, Cursor, KeyValue, OrderBy, PageTokens};
-use crate::error::{Error, Violations};
+use crate::domain::listing::{Cursor, KeyValue, PageTokens};
+use crate::error::Error;
 use crate::store::Store;
 use crate::store::events::{self as log, EventQuery};
 
@@ -83,33 +82,17 @@ impl EventLog {
 
     /// One page of the audit list.
     pub async fn list(&self, request: &ListRequest) -> Result<(Vec<Event>, String), Error> {
-        let mut v = Violations::new();
-        let parsed = v.check(
-            "filter",
-            filter::parse(&request.filter, &event::FILTER).map_err(|e| e.message),
-        );
-        let order = v.check("order_by", OrderBy::parse(&request.order_by, &["sequence"]));
-        let page_size = v.check("page_size", listing::page_size(request.page_size));
-        let (Some(filter), Some(order), Some(page_size)) = (parsed, order, page_size) else {
-            return Err(v.into_error());
+        let params = request.validate("events", &event::FILTER, event::ORDERABLE, &self.tokens)?;
+        let after = match params.after.as_ref().map(|cursor| cursor.keys.as_slice()) {
+            None => None,
+            Some([KeyValue::Integer(sequence)]) => Some(*sequence),
+            Some(_) => return Err(Error::invalid("page_token", "is not an event page token")),
         };
-        // The default order of the log is oldest first.
-        let descending = !request.order_by.trim().is_empty() && order.descending;
-        let binding = listing::binding("events", &request.filter, &order, descending);
-        let after = match request.page_token.as_str() {
-            "" => None,
-            token => match self.tokens.decode(token, &binding) {
-                Ok(Cursor { keys, .. }) => match keys.as_slice() {
-                    [KeyValue::Integer(sequence)] => Some(*sequence),
-                    _ => return Err(Error::invalid("page_token", "is not an event page token")),
-                },
-                Err(description) => return Err(Error::invalid("page_token", description)),
-            },
-        };
+        let page_size = params.page_size;
         let query = EventQuery {
             after,
-            filter,
-            descending,
+            filter: params.filter,
+            descending: params.order.descending,
             limit: page_size + 1,
             ..Default::default()
         };
@@ -123,7 +106,7 @@ impl EventLog {
                     keys: vec![KeyValue::Integer(last.sequence)],
                     id: Uuid::nil(),
                 };
-                next = self.tokens.encode(&cursor, &binding);
+                next = self.tokens.encode(&cursor, &params.binding);
             }
         }
         Ok((events, next))
@@ -138,9 +121,9 @@ impl EventLog {
         filter: StreamFilter,
     ) -> Result<mpsc::Receiver<Result<Event, Error>>, Error> {
         let tx = self.store.read().await?;
-        let last = log::counter_value(&tx, log::LAST_SEQUENCE).await?;
-        let purged = log::counter_value(&tx, log::PURGED_THROUGH).await?;
+        let counters = log::counters(&tx).await?;
         drop(tx);
+        let (last, purged) = (counters.last_sequence, counters.purged_through);
         let after = match start {
             StreamStart::Now => last,
             StreamStart::Oldest => purged,
@@ -219,8 +202,8 @@ impl EventLog {
         filter: &StreamFilter,
     ) -> Result<(Vec<Event>, i64), Error> {
         let tx = self.store.read().await?;
-        let last = log::counter_value(&tx, log::LAST_SEQUENCE).await?;
-        let purged = log::counter_value(&tx, log::PURGED_THROUGH).await?;
+        let counters = log::counters(&tx).await?;
+        let (last, purged) = (counters.last_sequence, counters.purged_through);
         if after < purged {
             return Err(cursor_expired(after, purged));
         }

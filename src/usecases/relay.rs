@@ -23,9 +23,11 @@ impl RelayLog {
     /// it says so and goes on from the oldest retained.
     pub async fn pending(&self, limit: u64) -> Result<Vec<Event>, Error> {
         let tx = self.store.read().await?;
-        let relayed = log::counter_value(&tx, log::RELAYED_THROUGH).await?;
-        let last = log::counter_value(&tx, log::LAST_SEQUENCE).await?;
-        let purged = log::counter_value(&tx, log::PURGED_THROUGH).await?;
+        let log::Counters {
+            last_sequence: last,
+            purged_through: purged,
+            relayed_through: relayed,
+        } = log::counters(&tx).await?;
         if relayed < purged {
             tracing::error!(
                 relayed,

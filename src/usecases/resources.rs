@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::domain::event::{self, Change};
-use crate::domain::filter;
-use crate::domain::listing::{self, ListQuery, OrderBy, PageTokens};
+use crate::domain::filter::{self, Filter, Schema};
+use crate::domain::listing::{self, Cursor, ListQuery, OrderBy, Orderable, PageTokens};
 use crate::domain::resource::{Meta, Resource, Timestamp};
 use crate::error::{Error, Violations};
 use crate::store::{self, RequestRecord, Store, Table, Tx};
@@ -33,6 +33,54 @@ pub struct ListRequest {
     pub page_size: i32,
     pub page_token: String,
     pub show_deleted: bool,
+}
+
+/// A list request after validation, with what its page tokens are bound to.
+pub(super) struct ListParams {
+    pub filter: Option<Filter>,
+    pub order: OrderBy,
+    pub page_size: u64,
+    pub after: Option<Cursor>,
+    pub binding: String,
+}
+
+impl ListRequest {
+    /// Checks every list parameter against the list's schema, reporting all
+    /// bad ones at once, and decodes the page token for this exact request.
+    pub(super) fn validate(
+        &self,
+        collection: &str,
+        schema: &Schema,
+        orderable: Orderable,
+        tokens: &PageTokens,
+    ) -> Result<ListParams, Error> {
+        let mut v = Violations::new();
+        let filter = v.check(
+            "filter",
+            filter::parse(&self.filter, schema).map_err(|e| e.message),
+        );
+        let order = v.check("order_by", OrderBy::parse(&self.order_by, orderable));
+        let page_size = v.check("page_size", listing::page_size(self.page_size));
+        let (Some(filter), Some(order), Some(page_size)) = (filter, order, page_size) else {
+            return Err(v.into_error());
+        };
+        let binding = listing::binding(collection, &self.filter, &order, self.show_deleted);
+        let after = match self.page_token.as_str() {
+            "" => None,
+            token => Some(
+                tokens
+                    .decode(token, &binding)
+                    .map_err(|description| Error::invalid("page_token", description))?,
+            ),
+        };
+        Ok(ListParams {
+            filter,
+            order,
+            page_size,
+            after,
+            binding,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -170,35 +218,13 @@ impl<T: Table> Resources<T> {
 
     /// One page of the list; every invalid list parameter is reported.
     pub async fn list(&self, request: &ListRequest) -> Result<ListResult<T>, Error> {
-        let mut violations = Violations::new();
-        let parsed_filter = violations.check(
-            "filter",
-            filter::parse(&request.filter, &T::FILTER).map_err(|e| e.message),
-        );
-        let order = violations.check("order_by", OrderBy::parse(&request.order_by, T::ORDERABLE));
-        let page_size = violations.check("page_size", listing::page_size(request.page_size));
-        let (Some(filter), Some(order), Some(page_size)) = (parsed_filter, order, page_size) else {
-            return Err(violations.into_error());
-        };
-        let binding = listing::binding(
-            T::COLLECTION.plural,
-            &request.filter,
-            &order,
-            request.show_deleted,
-        );
-        let after = match request.page_token.as_str() {
-            "" => None,
-            token => Some(
-                self.tokens
-                    .decode(token, &binding)
-                    .map_err(|description| Error::invalid("page_token", description))?,
-            ),
-        };
+        let collection = T::COLLECTION.plural;
+        let params = request.validate(collection, &T::FILTER, T::ORDERABLE, &self.tokens)?;
         let query = ListQuery {
-            filter,
-            order,
-            page_size,
-            after,
+            filter: params.filter,
+            order: params.order,
+            page_size: params.page_size,
+            after: params.after,
             show_deleted: request.show_deleted,
         };
         let tx = self.store.read().await?;
@@ -207,7 +233,7 @@ impl<T: Table> Resources<T> {
             items: page.items,
             next_page_token: page
                 .next
-                .map(|cursor| self.tokens.encode(&cursor, &binding))
+                .map(|cursor| self.tokens.encode(&cursor, &params.binding))
                 .unwrap_or_default(),
         })
     }

@@ -114,19 +114,7 @@ async fn health_reports_serving_then_not_serving_on_shutdown_and_open_streams_do
 #[tokio::test]
 async fn in_flight_calls_finish_during_shutdown() {
     let s = TestServer::sqlite().await;
-    let calls: Vec<_> = (0..20)
-        .map(|i| {
-            let mut client = s.customers();
-            tokio::spawn(async move {
-                client
-                    .create_customer(pb::CreateCustomerRequest {
-                        customer: Some(customer(&format!("Late {i}"))),
-                        request_id: String::new(),
-                    })
-                    .await
-            })
-        })
-        .collect();
+    let calls = spawn_creates(&s, 20, "Late");
     tokio::time::sleep(Duration::from_millis(20)).await;
     s.shutdown().await.expect("clean shutdown");
     for call in calls {
@@ -153,19 +141,7 @@ async fn calls_beyond_the_concurrency_limit_are_shed_with_resource_exhausted() {
     ));
     settings.max_concurrent_calls = 1;
     let s = TestServer::start_with(settings).await;
-    let calls: Vec<_> = (0..100)
-        .map(|i| {
-            let mut client = s.customers();
-            tokio::spawn(async move {
-                client
-                    .create_customer(pb::CreateCustomerRequest {
-                        customer: Some(customer(&format!("Rush {i}"))),
-                        request_id: String::new(),
-                    })
-                    .await
-            })
-        })
-        .collect();
+    let calls = spawn_creates(&s, 100, "Rush");
     let (mut served, mut shed) = (0, 0);
     for call in calls {
         match call.await.unwrap() {

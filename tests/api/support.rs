@@ -45,9 +45,14 @@ macro_rules! db_tests {
     )*};
 }
 
-enum Database_ {
+/// The database a test server runs on, kept until the server is dropped.
+enum TestDatabase {
+    /// A fresh SQLite file in a directory removed with it.
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    /// A fresh PostgreSQL database, dropped by `stop`.
     Postgres { admin_url: String, name: String },
+    /// Whatever the test's own settings point at; the test owns it.
+    Given,
 }
 
 struct Running {
@@ -62,14 +67,14 @@ pub struct TestServer {
     /// The server's use cases, to drive what no RPC triggers (housekeeping).
     pub services: Services,
     running: Arc<Mutex<Running>>,
-    database: Arc<Database_>,
+    database: Arc<TestDatabase>,
 }
 
 impl TestServer {
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("crm.db").display());
-        Self::start(Settings::for_database(url), Database_::Sqlite(dir)).await
+        Self::start(Settings::for_database(url), TestDatabase::Sqlite(dir)).await
     }
 
     /// A server on a fresh PostgreSQL database, or None without a server URL.
@@ -88,21 +93,17 @@ impl TestServer {
         Some(
             Self::start(
                 Settings::for_database(url),
-                Database_::Postgres { admin_url, name },
+                TestDatabase::Postgres { admin_url, name },
             )
             .await,
         )
     }
 
     pub async fn start_with(settings: Settings) -> Self {
-        Self::start(
-            settings,
-            Database_::Sqlite(tempfile::tempdir().expect("temporary directory")),
-        )
-        .await
+        Self::start(settings, TestDatabase::Given).await
     }
 
-    async fn start(settings: Settings, database: Database_) -> Self {
+    async fn start(settings: Settings, database: TestDatabase) -> Self {
         let app = Application::build(settings)
             .await
             .expect("application builds");
@@ -153,7 +154,7 @@ impl TestServer {
     /// Shuts down and drops the PostgreSQL test database.
     pub async fn stop(self) {
         self.shutdown().await.expect("server stops cleanly");
-        if let Database_::Postgres { admin_url, name } = &*self.database
+        if let TestDatabase::Postgres { admin_url, name } = &*self.database
             && let Ok(admin) = Database::connect(admin_url).await
         {
             let _ = admin
@@ -177,6 +178,24 @@ fn with_database(url: &str, name: &str) -> String {
         Some(q) => format!("{root}/{name}?{q}"),
         None => format!("{root}/{name}"),
     }
+}
+
+/// Starts `count` CreateCustomer calls at once; they race through the server.
+pub fn spawn_creates(
+    s: &TestServer,
+    count: usize,
+    prefix: &str,
+) -> Vec<tokio::task::JoinHandle<Result<tonic::Response<pb::Customer>, Status>>> {
+    (0..count)
+        .map(|i| {
+            let mut client = s.customers();
+            let request = pb::CreateCustomerRequest {
+                customer: Some(customer(&format!("{prefix} {i}"))),
+                request_id: String::new(),
+            };
+            tokio::spawn(async move { client.create_customer(request).await })
+        })
+        .collect()
 }
 
 /// A valid customer with the given display name.
