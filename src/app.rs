@@ -10,12 +10,11 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
-use crate::domain::resource::Timestamp;
 use crate::grpc::{self, Health};
 use crate::nats::{self, NatsTarget};
 use crate::settings::Settings;
 use crate::store::Store;
-use crate::usecases::{Cleaned, Services};
+use crate::usecases::{Cleaned, Clock, Services};
 
 /// How often the periodic clean-up runs.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
@@ -34,13 +33,24 @@ impl Application {
     ///
     /// [`run_until`]: Application::run_until
     pub async fn build(settings: Settings) -> Result<Self, anyhow::Error> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// Like [`Application::build`], with the clock every use case reads
+    /// (tests pass a manual one).
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, anyhow::Error> {
         let store = Store::connect(&settings.database_url, settings.sqlite_sync)
             .await
             .context("connecting to the database")?;
         store.migrate().await.context("applying migrations")?;
-        let services = Services::new(store.clone(), settings.event_retention)
-            .await
-            .context("starting the use cases")?;
+        let services = Services::new(
+            store.clone(),
+            clock,
+            grpc::encoders(),
+            settings.event_retention,
+        )
+        .await
+        .context("starting the use cases")?;
         let (routes, health) = grpc::routes(&services)?;
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -149,7 +159,7 @@ async fn housekeeping(services: Services) {
     let mut ticks = tokio::time::interval(HOUSEKEEPING_EVERY);
     loop {
         ticks.tick().await;
-        match services.housekeeping(Timestamp::now()).await {
+        match services.housekeeping().await {
             Ok(cleaned) if cleaned == Cleaned::default() => {}
             Ok(cleaned) => tracing::info!(
                 request_ids = cleaned.request_ids,

@@ -107,6 +107,15 @@ impl Violations {
         }
     }
 
+    /// `value` when nothing was recorded, otherwise the violations.
+    pub fn finish_with<T>(self, value: T) -> Result<T, Violations> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+
     /// For a value a passed check guarantees: Internal instead of a panic if
     /// that guarantee were ever broken.
     pub fn into_error(self) -> Error {
@@ -115,5 +124,35 @@ impl Violations {
         } else {
             Error::InvalidArgument(self.0)
         }
+    }
+
+    /// The same violations with every path placed under `prefix`: a
+    /// resource's own paths become request paths (`display_name` ->
+    /// `customer.display_name`).
+    pub fn under(self, prefix: &str) -> Self {
+        Violations(
+            self.0
+                .into_iter()
+                .map(|v| FieldViolation {
+                    field: format!("{prefix}.{}", v.field),
+                    description: v.description,
+                })
+                .collect(),
+        )
+    }
+
+    /// Moves every violation of `other` into this one.
+    pub fn extend(&mut self, other: Violations) {
+        self.0.extend(other.0);
+    }
+
+    pub fn into_violations(self) -> Vec<FieldViolation> {
+        self.0
+    }
+}
+
+impl From<Violations> for Error {
+    fn from(violations: Violations) -> Self {
+        violations.into_error()
     }
 }

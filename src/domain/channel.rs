@@ -1,18 +1,29 @@
 //! Contact channels (DOMAIN.md section 2): the organisation's intake and
 //! contact channels with the service standard each must meet.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::ClosedEnum;
 use super::customer::Tier;
 use super::event::FieldChanges;
 use super::filter::{FieldSpec, FieldType, Schema};
+use super::input::{required_code, required_text};
 use super::listing::Orderable;
 use super::resource::{Collection, Labels, ResourceBody};
+use crate::error::Violations;
+
+mod input;
+
+pub use input::{
+    AvailabilityInput, ChannelInput, DurationInput, OpeningPeriodInput, TimeOfDayInput,
+};
 
 pub const COLLECTION: Collection = Collection {
     plural: "channels",
     singular: "channel",
+    parent: None,
 };
 
 closed_enum!(ChannelType {
@@ -135,6 +146,16 @@ impl ResourceBody for Channel {
     const COLLECTION: Collection = COLLECTION;
     const FILTER: Schema = FILTER;
     const ORDERABLE: Orderable = ORDERABLE;
+
+    type Input = ChannelInput;
+
+    fn from_input(input: ChannelInput, _previous: Option<&Self>) -> Result<Self, Violations> {
+        Channel::parse(input)
+    }
+
+    fn to_input(&self) -> ChannelInput {
+        self.input()
+    }
 
     fn labels(&self) -> &Labels {
         &self.labels

@@ -2,17 +2,31 @@
 //! demographics, behaviour, contact points with consent, and the fields a
 //! customer list can be filtered and ordered by.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::ClosedEnum;
 use super::event::FieldChanges;
 use super::filter::{FieldSpec, FieldType, Schema};
+use super::input::{
+    TimeInput, code_of, optional_code, optional_text, required_code, required_text, time,
+};
 use super::listing::Orderable;
 use super::resource::{Collection, Labels, ResourceBody, Timestamp};
+use crate::error::Violations;
+
+mod input;
+
+pub use input::{
+    BehaviourInput, ConsentInput, ContactPointInput, CustomerInput, DemographicsInput,
+    GeographyInput,
+};
 
 pub const COLLECTION: Collection = Collection {
     plural: "customers",
     singular: "customer",
+    parent: None,
 };
 
 closed_enum!(CustomerKind { Individual = 1 => "INDIVIDUAL", Organisation = 2 => "ORGANISATION" });
@@ -177,6 +191,16 @@ impl ResourceBody for Customer {
     const FILTER: Schema = FILTER;
     const ORDERABLE: Orderable = ORDERABLE;
 
+    type Input = CustomerInput;
+
+    fn from_input(input: CustomerInput, previous: Option<&Self>) -> Result<Self, Violations> {
+        Customer::parse(input, previous)
+    }
+
+    fn to_input(&self) -> CustomerInput {
+        self.input()
+    }
+
     fn labels(&self) -> &Labels {
         &self.labels
     }
@@ -267,11 +291,6 @@ impl ResourceBody for Customer {
             .compare("do_not_contact", &b.do_not_contact, &a.do_not_contact)
             .compare("labels", &b.labels, &a.labels);
         changes.into_paths()
-    }
-
-    /// The value grade comes from ABC grading, never from a caller.
-    fn keep_server_fields(&mut self, previous: Option<&Self>) {
-        self.value_grade = previous.and_then(|p| p.value_grade);
     }
 }
 

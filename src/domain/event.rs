@@ -27,8 +27,9 @@ pub struct Change {
     /// Field paths, in API terms, whose value changed.
     pub changed_fields: Vec<String>,
     pub etag: String,
-    /// The resource after the change, in its stored (serde) form.
-    pub snapshot: String,
+    /// The resource after the change in its wire form (the protobuf
+    /// encoding of its message), fixed when the event is appended.
+    pub snapshot: Vec<u8>,
 }
 
 /// An appended change.

@@ -112,6 +112,8 @@ pub struct Cursor {
 /// A validated list request.
 #[derive(Debug, Clone)]
 pub struct ListQuery {
+    /// Only the children of this parent; `None` lists the whole collection.
+    pub parent: Option<Uuid>,
     pub filter: Option<Filter>,
     pub order: OrderBy,
     pub page_size: u64,

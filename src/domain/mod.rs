@@ -9,7 +9,9 @@ pub mod channel;
 pub mod customer;
 pub mod event;
 pub mod filter;
+pub mod input;
 pub mod listing;
+pub mod patch;
 pub mod resource;
 pub mod text;
 

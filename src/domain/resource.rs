@@ -1,13 +1,17 @@
-//! What every resource shares: its id and name, timestamps, version and etag,
-//! labels, and the soft-delete state.
+//! What every resource shares: its name (with an optional parent), timestamps,
+//! version and etag, labels, the soft-delete state, and the standard
+//! transitions (update along field paths, delete, undelete) as pure functions
+//! of the stored resource, a command and the time.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
+use super::event;
 use super::filter::Schema;
 use super::listing::Orderable;
+use crate::error::{Error, Violations};
 
 /// What the standard methods need to know of a resource's body.
 pub trait ResourceBody:
@@ -19,14 +23,23 @@ pub trait ResourceBody:
     /// Fields a list can be ordered by, and the default order.
     const ORDERABLE: Orderable;
 
+    /// What a caller may write, unchecked: the writable fields under their API
+    /// names (an update merges into it along field paths), closed values as
+    /// their codes. Server-owned fields are not part of it.
+    type Input: Clone + Default + Serialize + DeserializeOwned + Send + Sync + 'static;
+
+    /// Checks every rule of the resource and reports every violation, with
+    /// paths relative to the resource. `previous` is the stored version on
+    /// an update: server-owned fields are carried over from it.
+    fn from_input(input: Self::Input, previous: Option<&Self>) -> Result<Self, Violations>;
+
+    /// The writable fields as input: `from_input(to_input(x), Some(&x)) == x`.
+    fn to_input(&self) -> Self::Input;
+
     fn labels(&self) -> &Labels;
 
     /// Paths, in API field names, whose values differ between two versions.
     fn changed_fields(before: &Self, after: &Self) -> Vec<String>;
-
-    /// Carries fields only the server sets over from the stored version
-    /// (`None` on create), whatever the caller sent.
-    fn keep_server_fields(&mut self, _previous: Option<&Self>) {}
 }
 
 /// Microseconds since the Unix epoch, UTC: exact on both engines, sortable.
@@ -34,48 +47,172 @@ pub trait ResourceBody:
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
-    pub fn now() -> Self {
-        Timestamp(chrono::Utc::now().timestamp_micros())
-    }
-
     pub fn micros(self) -> i64 {
         self.0
     }
+
+    /// A protobuf-style (seconds, nanos) pair, checked and truncated to
+    /// microseconds.
+    pub fn from_parts(seconds: i64, nanos: i32) -> Result<Self, String> {
+        let valid = (0..1_000_000_000).contains(&nanos)
+            && chrono::DateTime::from_timestamp(seconds, 0).is_some()
+            && seconds.checked_mul(1_000_000).is_some();
+        if !valid {
+            return Err("is not a valid timestamp".into());
+        }
+        Ok(Timestamp(seconds * 1_000_000 + i64::from(nanos / 1000)))
+    }
+
+    /// The (seconds, nanos) pair of this instant.
+    pub fn parts(self) -> (i64, i32) {
+        (
+            self.0.div_euclid(1_000_000),
+            (self.0.rem_euclid(1_000_000) * 1000) as i32,
+        )
+    }
+
+    /// This instant moved by `micros` (negative: earlier), saturating.
+    pub fn plus_micros(self, micros: i64) -> Self {
+        Timestamp(self.0.saturating_add(micros))
+    }
 }
 
-/// The collection a resource lives in, which gives its name pattern
-/// `{collection}/{id}`.
+/// The collection a resource lives in, which gives its name pattern:
+/// `{plural}/{id}`, or `{parent plural}/{parent id}/{plural}/{id}` for a
+/// collection nested under a parent (AIP-122).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Collection {
-    /// Plural, as in names: `customers`.
+    /// Plural, as in names: `customers`, `purchases`.
     pub plural: &'static str,
     /// Singular, as in messages and events: `customer`.
     pub singular: &'static str,
+    /// The collection of the parent, for a nested collection.
+    pub parent: Option<&'static Collection>,
+}
+
+/// A resource's place: its id and, in a nested collection, its parent's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Name {
+    pub parent: Option<Uuid>,
+    pub id: Uuid,
+}
+
+/// Which part of a collection a list reads (AIP-159).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// A top-level collection: everything in it.
+    Root,
+    /// The children of one parent.
+    Parent(Uuid),
+    /// The children of every parent: `customers/-`.
+    AnyParent,
 }
 
 impl Collection {
-    pub fn name_of(self, id: Uuid) -> String {
-        format!("{}/{}", self.plural, id)
+    /// The resource name of `name` in this collection.
+    pub fn name_of(self, name: Name) -> String {
+        match (self.parent, name.parent) {
+            (Some(parent), Some(parent_id)) => {
+                format!(
+                    "{}/{}/{}/{}",
+                    parent.plural, parent_id, self.plural, name.id
+                )
+            }
+            _ => format!("{}/{}", self.plural, name.id),
+        }
     }
 
-    /// Parses `customers/{uuid}` into the id; the error describes what is wrong.
-    pub fn parse_name(self, name: &str) -> Result<Uuid, String> {
-        let expected = || format!("must be a resource name of the form {}/{{id}}", self.plural);
-        let Some(id) = name
-            .strip_prefix(self.plural)
-            .and_then(|rest| rest.strip_prefix('/'))
-        else {
-            return Err(if name.is_empty() {
-                "is required".into()
-            } else {
-                expected()
-            });
-        };
-        Uuid::parse_str(id)
-            .ok()
-            .filter(|uuid| uuid.hyphenated().to_string() == id)
-            .ok_or_else(expected)
+    /// The parent's resource name, for a nested collection.
+    pub fn parent_name(self, parent_id: Uuid) -> String {
+        match self.parent {
+            Some(parent) => format!("{}/{}", parent.plural, parent_id),
+            None => String::new(),
+        }
     }
+
+    /// The printed form of a list scope, as the `parent` field carries it.
+    pub fn scope_text(self, scope: Scope) -> String {
+        match (self.parent, scope) {
+            (Some(parent), Scope::AnyParent) => format!("{}/-", parent.plural),
+            (Some(_), Scope::Parent(id)) => self.parent_name(id),
+            _ => String::new(),
+        }
+    }
+
+    fn expected(self) -> String {
+        match self.parent {
+            Some(parent) => format!(
+                "must be a resource name of the form {}/{{id}}/{}/{{id}}",
+                parent.plural, self.plural
+            ),
+            None => format!("must be a resource name of the form {}/{{id}}", self.plural),
+        }
+    }
+
+    /// Parses a resource name of this collection; the error describes what
+    /// is wrong.
+    pub fn parse_name(self, text: &str) -> Result<Name, String> {
+        if text.is_empty() {
+            return Err("is required".into());
+        }
+        let parts: Vec<&str> = text.split('/').collect();
+        let parsed = match (self.parent, parts.as_slice()) {
+            (None, [plural, id]) if *plural == self.plural => {
+                parse_id(id).map(|id| Name { parent: None, id })
+            }
+            (Some(parent), [parent_plural, parent_id, plural, id])
+                if *parent_plural == parent.plural && *plural == self.plural =>
+            {
+                parse_id(parent_id)
+                    .zip(parse_id(id))
+                    .map(|(parent_id, id)| Name {
+                        parent: Some(parent_id),
+                        id,
+                    })
+            }
+            _ => None,
+        };
+        parsed.ok_or_else(|| self.expected())
+    }
+
+    /// Parses the `parent` of a list or create: empty for a top-level
+    /// collection; a parent's name, or `{parent plural}/-` for every parent
+    /// (lists only), for a nested one.
+    pub fn parse_scope(self, text: &str) -> Result<Scope, String> {
+        let Some(parent) = self.parent else {
+            return if text.is_empty() {
+                Ok(Scope::Root)
+            } else {
+                Err(format!(
+                    "must be empty: {} is a top-level collection",
+                    self.plural
+                ))
+            };
+        };
+        let expected = || {
+            format!(
+                "must be a {} name, {}/{{id}}, or {}/- for all",
+                parent.singular, parent.plural, parent.plural
+            )
+        };
+        if text.is_empty() {
+            return Err("is required".into());
+        }
+        match text.split_once('/') {
+            Some((plural, "-")) if plural == parent.plural => Ok(Scope::AnyParent),
+            Some((plural, id)) if plural == parent.plural => {
+                parse_id(id).map(Scope::Parent).ok_or_else(expected)
+            }
+            _ => Err(expected()),
+        }
+    }
+}
+
+/// A canonical (lower-case, hyphenated) UUID.
+fn parse_id(text: &str) -> Option<Uuid> {
+    Uuid::parse_str(text)
+        .ok()
+        .filter(|uuid| uuid.hyphenated().to_string() == text)
 }
 
 /// Bookkeeping the server keeps for every resource.
@@ -112,12 +249,97 @@ pub fn etag_of(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// A stored resource: its id, bookkeeping and body.
+/// A stored resource: its id, parent, bookkeeping and body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resource<T> {
     pub id: Uuid,
+    /// The parent's id, in a nested collection. Absent in snapshots written
+    /// before collections could nest.
+    #[serde(default)]
+    pub parent: Option<Uuid>,
     pub meta: Meta,
     pub body: T,
+}
+
+impl<T: ResourceBody> Resource<T> {
+    pub fn name(&self) -> Name {
+        Name {
+            parent: self.parent,
+            id: self.id,
+        }
+    }
+
+    /// The full resource name, e.g. `customers/{id}`.
+    pub fn resource_name(&self) -> String {
+        T::COLLECTION.name_of(self.name())
+    }
+}
+
+/// What a mutation makes of a stored resource: the new body, whether it is
+/// soft-deleted afterwards, and the kind of event the change records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Next<T> {
+    pub body: T,
+    pub delete_time: Option<Timestamp>,
+    pub kind: &'static str,
+}
+
+impl<T: ResourceBody> Next<T> {
+    /// A change of the body of a live resource.
+    pub fn changed(body: T, kind: &'static str) -> Self {
+        Next {
+            body,
+            delete_time: None,
+            kind,
+        }
+    }
+}
+
+/// An update: the caller's input and the paths of it to apply.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UpdateCommand<I> {
+    pub input: I,
+    /// Field paths in API names, checked against the contract already.
+    pub paths: Vec<String>,
+}
+
+/// The standard Update: merges the named paths of the input into the stored
+/// resource's input, and checks the result with the same rules as a create.
+pub fn update<T: ResourceBody>(
+    current: &Resource<T>,
+    command: UpdateCommand<T::Input>,
+    _now: Timestamp,
+) -> Result<Next<T>, Error> {
+    let merged = super::patch::merge(&current.body.to_input(), &command.input, &command.paths)?;
+    let body =
+        T::from_input(merged, Some(&current.body)).map_err(|v| v.under(T::COLLECTION.singular))?;
+    Ok(Next::changed(body, event::UPDATED))
+}
+
+/// The standard Delete: soft, so the resource stays readable.
+pub fn delete<T: ResourceBody>(
+    current: &Resource<T>,
+    _command: (),
+    now: Timestamp,
+) -> Result<Next<T>, Error> {
+    Ok(Next {
+        body: current.body.clone(),
+        delete_time: Some(now),
+        kind: event::DELETED,
+    })
+}
+
+/// The standard Undelete.
+pub fn undelete<T: ResourceBody>(
+    current: &Resource<T>,
+    _command: (),
+    _now: Timestamp,
+) -> Result<Next<T>, Error> {
+    Ok(Next {
+        body: current.body.clone(),
+        delete_time: None,
+        kind: event::UNDELETED,
+    })
 }
 
 /// Free key/value attributes, validated.
@@ -129,50 +351,47 @@ impl Labels {
     pub const MAX_COUNT: usize = 64;
     pub const MAX_VALUE_CHARS: usize = 256;
 
-    /// Checks every label; returns the labels or the violations as
-    /// (key, description) pairs.
-    pub fn parse<'a>(
-        pairs: impl IntoIterator<Item = (&'a String, &'a String)>,
-    ) -> Result<Self, Vec<(String, String)>> {
-        let pairs: Vec<_> = pairs.into_iter().collect();
+    /// Checks every label, recording each problem under `field`.
+    pub fn parse(v: &mut Violations, field: &str, pairs: &BTreeMap<String, String>) -> Self {
         // Too many: one violation, not one per label (the answer must stay small).
         if pairs.len() > Self::MAX_COUNT {
-            return Err(vec![(
-                String::new(),
+            v.add(
+                field,
                 format!("at most {} labels are allowed", Self::MAX_COUNT),
-            )]);
+            );
+            return Labels::default();
         }
         let mut labels = BTreeMap::new();
-        let mut problems = Vec::new();
         for (key, value) in pairs {
+            let at = || format!("{field}[{key:?}]");
             if !is_label_key(key) {
-                problems.push((
-                    key.clone(),
-                    "key must be 1 to 63 lower-case letters, digits, '_' or '-', starting with a letter".into(),
-                ));
+                v.add(
+                    at(),
+                    "key must be 1 to 63 lower-case letters, digits, '_' or '-', starting with a letter",
+                );
             } else if value.chars().count() > Self::MAX_VALUE_CHARS
                 || value.chars().any(char::is_control)
             {
-                problems.push((
-                    key.clone(),
+                v.add(
+                    at(),
                     format!(
                         "value must be at most {} characters without control characters",
                         Self::MAX_VALUE_CHARS
                     ),
-                ));
+                );
             } else {
                 labels.insert(key.clone(), value.clone());
             }
         }
-        if problems.is_empty() {
-            Ok(Labels(labels))
-        } else {
-            Err(problems)
-        }
+        Labels(labels)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
         self.0.iter()
+    }
+
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        self.0.clone()
     }
 }
 
@@ -192,12 +411,63 @@ mod tests {
     const CUSTOMERS: Collection = Collection {
         plural: "customers",
         singular: "customer",
+        parent: None,
+    };
+    const PURCHASES: Collection = Collection {
+        plural: "purchases",
+        singular: "purchase",
+        parent: Some(&CUSTOMERS),
     };
 
     #[test]
     fn a_name_parses_back_to_its_id() {
+        let name = Name {
+            parent: None,
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(CUSTOMERS.parse_name(&CUSTOMERS.name_of(name)), Ok(name));
+    }
+
+    #[test]
+    fn a_nested_name_carries_its_parent() {
+        let name = Name {
+            parent: Some(Uuid::now_v7()),
+            id: Uuid::now_v7(),
+        };
+        let text = PURCHASES.name_of(name);
+        assert!(text.starts_with("customers/") && text.contains("/purchases/"));
+        assert_eq!(PURCHASES.parse_name(&text), Ok(name));
+        assert!(CUSTOMERS.parse_name(&text).is_err());
+        let bare = CUSTOMERS.name_of(Name {
+            parent: None,
+            ..name
+        });
+        assert!(PURCHASES.parse_name(&bare).is_err());
+    }
+
+    #[test]
+    fn list_scopes_name_one_parent_or_all() {
         let id = Uuid::now_v7();
-        assert_eq!(CUSTOMERS.parse_name(&CUSTOMERS.name_of(id)), Ok(id));
+        assert_eq!(PURCHASES.parse_scope("customers/-"), Ok(Scope::AnyParent));
+        assert_eq!(
+            PURCHASES.parse_scope(&format!("customers/{id}")),
+            Ok(Scope::Parent(id))
+        );
+        assert_eq!(
+            PURCHASES.scope_text(Scope::Parent(id)),
+            format!("customers/{id}")
+        );
+        for bad in [
+            "",
+            "customers",
+            "channels/-",
+            "customers/42",
+            "customers/-/x",
+        ] {
+            assert!(PURCHASES.parse_scope(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert_eq!(CUSTOMERS.parse_scope(""), Ok(Scope::Root));
+        assert!(CUSTOMERS.parse_scope("customers/-").is_err());
     }
 
     #[test]
@@ -209,6 +479,7 @@ mod tests {
             "channels/0191c1a2-7d3e-7cc0-9b5e-3f1f2d1e0a11",
             "customers/0191C1A2-7D3E-7CC0-9B5E-3F1F2D1E0A11",
             "customers/0191c1a27d3e7cc09b5e3f1f2d1e0a11",
+            "customers/0191c1a2-7d3e-7cc0-9b5e-3f1f2d1e0a11/x",
         ] {
             assert!(CUSTOMERS.parse_name(bad).is_err(), "{bad:?} was accepted");
         }
@@ -216,13 +487,17 @@ mod tests {
 
     #[test]
     fn labels_check_keys_values_and_count() {
+        let mut v = Violations::new();
         let ok: BTreeMap<String, String> = [("vip".into(), "yes".into())].into();
-        assert!(Labels::parse(&ok).is_ok());
+        assert_eq!(Labels::parse(&mut v, "labels", &ok).to_map(), ok);
+        assert!(v.is_empty());
         let bad_key: BTreeMap<String, String> = [("VIP".into(), "yes".into())].into();
-        assert_eq!(Labels::parse(&bad_key).unwrap_err()[0].0, "VIP");
+        Labels::parse(&mut v, "labels", &bad_key);
         let too_many: BTreeMap<String, String> =
             (0..65).map(|i| (format!("k{i}"), String::new())).collect();
-        assert!(Labels::parse(&too_many).is_err());
+        Labels::parse(&mut v, "labels", &too_many);
+        let fields: Vec<String> = v.into_violations().into_iter().map(|f| f.field).collect();
+        assert_eq!(fields, ["labels[\"VIP\"]", "labels"]);
     }
 
     #[test]
@@ -231,5 +506,14 @@ mod tests {
         let first = meta.etag();
         meta.version += 1;
         assert_ne!(first, meta.etag());
+    }
+
+    #[test]
+    fn timestamps_round_trip_at_microsecond_precision() {
+        let time = Timestamp::from_parts(-1, 999_999_000).unwrap();
+        assert_eq!(time, Timestamp(-1));
+        assert_eq!(time.parts(), (-1, 999_999_000));
+        assert!(Timestamp::from_parts(0, -1).is_err());
+        assert!(Timestamp::from_parts(i64::MAX, 0).is_err());
     }
 }

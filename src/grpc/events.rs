@@ -7,11 +7,7 @@ use tokio_stream::{Stream, StreamExt, wrappers::ReceiverStream};
 use tonic::{Request, Response, Status};
 
 use super::convert::timestamp_to_pb;
-use super::{channels, customers};
-use crate::domain::channel::Channel;
-use crate::domain::customer::Customer;
 use crate::domain::event::Event;
-use crate::domain::resource::Resource;
 use crate::error::Error;
 use crate::pb::{
     self, event::ResourceSnapshot, event_service_server::EventService,
@@ -71,20 +67,15 @@ impl EventService for EventApi {
     }
 }
 
-/// The protobuf form of an event, with its snapshot decoded by type.
+/// The protobuf form of an event, its snapshot decoded from the wire form
+/// stored when the event was appended: an event written by an earlier
+/// version of a message decodes like any protobuf message does.
 pub fn to_pb(event: &Event) -> Result<pb::Event, Error> {
     let change = &event.change;
+    let bytes = change.snapshot.as_slice();
     let snapshot = match change.resource_type.as_str() {
-        "customer" => Some(ResourceSnapshot::Customer(customers::to_pb(&decode::<
-            Customer,
-        >(
-            &change.snapshot,
-        )?))),
-        "channel" => Some(ResourceSnapshot::Channel(channels::to_pb(&decode::<
-            Channel,
-        >(
-            &change.snapshot,
-        )?))),
+        "customer" => ResourceSnapshot::Customer(decode(bytes)?),
+        "channel" => ResourceSnapshot::Channel(decode(bytes)?),
         other => {
             return Err(Error::internal(format!(
                 "event of unknown resource type {other}"
@@ -102,10 +93,10 @@ pub fn to_pb(event: &Event) -> Result<pb::Event, Error> {
         kind: change.kind.clone(),
         changed_fields: change.changed_fields.clone(),
         etag: change.etag.clone(),
-        resource_snapshot: snapshot,
+        resource_snapshot: Some(snapshot),
     })
 }
 
-fn decode<T: serde::de::DeserializeOwned>(snapshot: &str) -> Result<Resource<T>, Error> {
-    serde_json::from_str(snapshot).map_err(|err| Error::internal(format!("event snapshot: {err}")))
+fn decode<M: prost::Message + Default>(bytes: &[u8]) -> Result<M, Error> {
+    M::decode(bytes).map_err(|err| Error::internal(format!("event snapshot: {err}")))
 }

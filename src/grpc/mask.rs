@@ -1,13 +1,13 @@
-//! Field masks for every Update method, written once over the descriptor set:
-//! which paths exist, which are output only, and the merge of the request's
-//! values into the stored resource. The merged message then goes through the
-//! same validation as a create, so an update can never store what a create
-//! would refuse.
+//! Field masks for every Update method, written once over the descriptor
+//! set: which paths exist and which are Output only, read from the contract
+//! itself (a field whose comment says "Output only." can never be set). The
+//! merge along the checked paths happens in the domain, on the resource's
+//! input, inside the update's transaction.
 
 use std::sync::LazyLock;
 
 use prost::Message;
-use prost_reflect::{DescriptorPool, DynamicMessage, Kind, MessageDescriptor, ReflectMessage};
+use prost_reflect::{DescriptorPool, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor};
 use prost_types::FieldMask;
 
 use crate::error::{Error, Violations};
@@ -17,89 +17,79 @@ static POOL: LazyLock<Result<DescriptorPool, String>> = LazyLock::new(|| {
     DescriptorPool::decode(pb::FILE_DESCRIPTOR_SET).map_err(|err| err.to_string())
 });
 
-/// What the mask machinery must know of one resource message.
-pub struct MaskedMessage {
-    /// Full protobuf name, e.g. `crm.v1.Customer`.
-    pub full_name: &'static str,
-    /// Top-level fields a caller can never set.
-    pub output_only: &'static [&'static str],
+fn descriptor(full_name: &str) -> Result<MessageDescriptor, Error> {
+    let pool = POOL.as_ref().map_err(Error::internal)?;
+    pool.get_message_by_name(full_name)
+        .ok_or_else(|| Error::internal(format!("{full_name} is not in the descriptor set")))
 }
 
-impl MaskedMessage {
-    fn descriptor(&self) -> Result<MessageDescriptor, Error> {
-        let pool = POOL.as_ref().map_err(Error::internal)?;
-        pool.get_message_by_name(self.full_name).ok_or_else(|| {
-            Error::internal(format!("{} is not in the descriptor set", self.full_name))
-        })
-    }
+/// Whether the contract documents the field as "Output only" (`.` or `:` after it).
+pub fn is_output_only(field: &FieldDescriptor) -> bool {
+    let file = field.parent_file();
+    file.file_descriptor_proto()
+        .source_code_info
+        .as_ref()
+        .and_then(|info| info.location.iter().find(|l| l.path == field.path()))
+        .and_then(|location| location.leading_comments.as_deref())
+        .is_some_and(|comment| comment.contains("Output only"))
+}
 
-    /// Copies the fields the mask names from `input` onto `current`. Without a
-    /// mask, every field set in `input` is copied, except output-only ones.
-    /// `*` copies every writable field, clearing those `input` leaves unset.
-    pub fn merge<M: Message + Default>(
-        &self,
-        mask: Option<&FieldMask>,
-        input: &M,
-        current: &M,
-    ) -> Result<M, Error> {
-        let descriptor = self.descriptor()?;
-        let decode = |m: &M| {
-            DynamicMessage::decode(descriptor.clone(), m.encode_to_vec().as_slice())
-                .map_err(Error::internal)
-        };
-        let source = decode(input)?;
-        let mut target = decode(current)?;
+/// The top-level fields of a message that no caller may set.
+pub fn output_only_fields(full_name: &str) -> Result<Vec<String>, Error> {
+    Ok(descriptor(full_name)?
+        .fields()
+        .filter(is_output_only)
+        .map(|f| f.name().to_owned())
+        .collect())
+}
 
-        let paths = match mask.map(|m| m.paths.as_slice()).filter(|p| !p.is_empty()) {
-            None => set_paths(&source, "")
-                .into_iter()
-                .filter(|path| !self.is_output_only(path))
-                .collect(),
-            Some(paths) => self.check_paths(&descriptor, paths)?,
-        };
-        for path in &paths {
-            let segments: Vec<&str> = path.split('.').collect();
-            copy(Some(&source), &mut target, &segments);
-        }
-        M::decode(target.encode_to_vec().as_slice()).map_err(Error::internal)
-    }
-
-    fn is_output_only(&self, path: &str) -> bool {
+/// The paths an update applies: those of the mask, checked (each must name
+/// a field through singular message fields, none may be Output only; `*` is
+/// every writable top-level field), or without a mask every field set in
+/// `input`, except Output only ones.
+pub fn update_paths<M: Message>(
+    full_name: &str,
+    mask: Option<&FieldMask>,
+    input: &M,
+) -> Result<Vec<String>, Error> {
+    let descriptor = descriptor(full_name)?;
+    let output_only = output_only_fields(full_name)?;
+    let is_output_only = |path: &str| {
         let top = path.split('.').next().unwrap_or(path);
-        self.output_only.contains(&top)
-    }
-
-    /// Every path must name a field, through singular message fields; none
-    /// may be output only. `*` expands to every writable top-level field.
-    fn check_paths(
-        &self,
-        descriptor: &MessageDescriptor,
-        paths: &[String],
-    ) -> Result<Vec<String>, Error> {
-        let mut violations = Violations::new();
-        let mut checked = Vec::new();
-        for path in paths {
-            if path == "*" {
-                checked.extend(
-                    descriptor
-                        .fields()
-                        .map(|f| f.name().to_owned())
-                        .filter(|name| !self.is_output_only(name)),
-                );
-            } else if self.is_output_only(path) {
-                violations.add("update_mask", format!("{path:?} is output only"));
-            } else if !path_exists(descriptor, path) {
-                violations.add(
-                    "update_mask",
-                    format!("{path:?} is not a field of {}", self.full_name),
-                );
-            } else {
-                checked.push(path.clone());
-            }
+        output_only.iter().any(|name| name == top)
+    };
+    let Some(paths) = mask.map(|m| m.paths.as_slice()).filter(|p| !p.is_empty()) else {
+        let message = DynamicMessage::decode(descriptor, input.encode_to_vec().as_slice())
+            .map_err(Error::internal)?;
+        return Ok(set_paths(&message, "")
+            .into_iter()
+            .filter(|path| !is_output_only(path))
+            .collect());
+    };
+    let mut violations = Violations::new();
+    let mut checked = Vec::new();
+    for path in paths {
+        if path == "*" {
+            checked.extend(
+                descriptor
+                    .fields()
+                    .map(|f| f.name().to_owned())
+                    .filter(|name| !is_output_only(name)),
+            );
+        } else if is_output_only(path) {
+            violations.add("update_mask", format!("{path:?} is output only"));
+        } else if !path_exists(&descriptor, path) {
+            violations.add(
+                "update_mask",
+                format!("{path:?} is not a field of {full_name}"),
+            );
+        } else {
+            checked.push(path.clone());
         }
-        violations.finish()?;
-        Ok(checked)
     }
+    violations.finish()?;
+    checked.dedup();
+    Ok(checked)
 }
 
 fn path_exists(descriptor: &MessageDescriptor, path: &str) -> bool {
@@ -134,29 +124,42 @@ fn set_paths(message: &DynamicMessage, prefix: &str) -> Vec<String> {
     paths
 }
 
-/// Copies the value at `segments` from `source` (absent: cleared) to `target`.
-fn copy(source: Option<&DynamicMessage>, target: &mut DynamicMessage, segments: &[&str]) {
-    let Some((first, rest)) = segments.split_first() else {
-        return;
-    };
-    let Some(field) = target.descriptor().get_field_by_name(first) else {
-        return;
-    };
-    if rest.is_empty() {
-        match source.filter(|s| s.has_field(&field)) {
-            Some(s) => target.set_field(&field, s.get_field(&field).into_owned()),
-            None => target.clear_field(&field),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_only_fields_come_from_the_contract_comments() {
+        let fields = output_only_fields("crm.v1.Customer").unwrap();
+        for name in ["name", "value_grade", "create_time", "etag"] {
+            assert!(fields.iter().any(|f| f == name), "{name} in {fields:?}");
         }
-        return;
+        assert!(!fields.iter().any(|f| f == "display_name"));
     }
-    let inner_source = source
-        .filter(|s| s.has_field(&field))
-        .map(|s| s.get_field(&field).into_owned());
-    if let Some(inner_target) = target.get_field_mut(&field).as_message_mut() {
-        copy(
-            inner_source.as_ref().and_then(|v| v.as_message()),
-            inner_target,
-            rest,
-        );
+
+    #[test]
+    fn a_mask_naming_an_output_only_or_unknown_field_is_refused() {
+        let mask = FieldMask {
+            paths: vec!["etag".into(), "colour".into(), "display_name".into()],
+        };
+        match update_paths("crm.v1.Customer", Some(&mask), &pb::Customer::default()) {
+            Err(Error::InvalidArgument(v)) => assert_eq!(v.len(), 2),
+            other => panic!("expected two violations, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn without_a_mask_the_set_fields_are_the_paths() {
+        let input = pb::Customer {
+            name: "customers/x".into(),
+            display_name: "Acme".into(),
+            geography: Some(pb::Geography {
+                city: "Ningbo".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let paths = update_paths("crm.v1.Customer", None, &input).unwrap();
+        assert_eq!(paths, ["display_name", "geography.city"]);
     }
 }

@@ -8,6 +8,7 @@ mod channels;
 mod customers;
 pub mod events;
 mod mask;
+mod standard;
 mod status;
 
 use std::future::Future;
@@ -28,12 +29,16 @@ use tower_http::trace::TraceLayer;
 pub use convert::ACTOR_HEADER;
 pub use status::ERROR_DOMAIN;
 
+use crate::domain::channel::Channel;
+use crate::domain::customer::Customer;
 use crate::error::Error;
 use crate::pb::{
     channel_service_server::ChannelServiceServer, customer_service_server::CustomerServiceServer,
     event_service_server::EventServiceServer,
 };
+use crate::usecases::Encoders;
 use crate::usecases::Services;
+use standard::WireResource;
 
 /// The crm services, each with its own health status.
 const CRM_SERVICES: &[&str] = &[
@@ -63,6 +68,14 @@ impl Health {
         for name in std::iter::once(&"").chain(CRM_SERVICES) {
             self.0.set_service_status(*name, status).await;
         }
+    }
+}
+
+/// The wire form of every resource, which the use cases store in events.
+pub fn encoders() -> Encoders {
+    Encoders {
+        customer: Customer::encode,
+        channel: Channel::encode,
     }
 }
 

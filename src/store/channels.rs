@@ -57,24 +57,24 @@ impl Table for Channel {
         })
     }
 
-    fn to_row(resource: &Resource<Self>) -> ActiveModel {
+    fn to_row(resource: &Resource<Self>) -> Result<ActiveModel, Error> {
         let (c, m) = (&resource.body, &resource.meta);
-        ActiveModel {
+        Ok(ActiveModel {
             id: Set(resource.id),
             display_name: Set(c.display_name.clone()),
             channel_type: Set(c.channel_type.code()),
             kind: Set(c.kind.code()),
-            availability: Set(to_json(&c.availability)),
+            availability: Set(to_json(&c.availability)?),
             first_response_seconds: Set(c.first_response_seconds),
             owning_department: Set(c.owning_department.clone()),
-            allowed_tiers: Set(to_json(&c.allowed_tiers)),
+            allowed_tiers: Set(to_json(&c.allowed_tiers)?),
             active: Set(c.active),
-            labels: Set(to_json(&c.labels)),
+            labels: Set(to_json(&c.labels)?),
             create_time: Set(m.create_time.micros()),
             update_time: Set(m.update_time.micros()),
             delete_time: Set(m.delete_time.map(Timestamp::micros)),
             version: Set(m.version),
-        }
+        })
     }
 
     fn from_row(row: Model) -> Result<Resource<Self>, Error> {
@@ -91,6 +91,7 @@ impl Table for Channel {
         };
         Ok(Resource {
             id: row.id,
+            parent: None,
             meta: meta_of(
                 row.create_time,
                 row.update_time,

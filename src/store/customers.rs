@@ -90,9 +90,9 @@ impl Table for Customer {
         })
     }
 
-    fn to_row(resource: &Resource<Self>) -> ActiveModel {
+    fn to_row(resource: &Resource<Self>) -> Result<ActiveModel, Error> {
         let (c, m) = (&resource.body, &resource.meta);
-        ActiveModel {
+        Ok(ActiveModel {
             id: Set(resource.id),
             display_name: Set(c.display_name.clone()),
             kind: Set(c.kind.code()),
@@ -117,13 +117,13 @@ impl Table for Customer {
             loyalty: Set(code_of(c.behaviour.loyalty)),
             product_attitude: Set(code_of(c.behaviour.product_attitude)),
             benefit_sought: Set(code_of(c.behaviour.benefit_sought)),
-            contact_points: Set(to_json(&c.contact_points)),
-            labels: Set(to_json(&c.labels)),
+            contact_points: Set(to_json(&c.contact_points)?),
+            labels: Set(to_json(&c.labels)?),
             create_time: Set(m.create_time.micros()),
             update_time: Set(m.update_time.micros()),
             delete_time: Set(m.delete_time.map(Timestamp::micros)),
             version: Set(m.version),
-        }
+        })
     }
 
     fn from_row(row: Model) -> Result<Resource<Self>, Error> {
@@ -162,6 +162,7 @@ impl Table for Customer {
         };
         Ok(Resource {
             id: row.id,
+            parent: None,
             meta: meta_of(
                 row.create_time,
                 row.update_time,

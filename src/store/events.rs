@@ -35,8 +35,13 @@ pub mod entity {
         #[sea_orm(column_type = "Text")]
         pub changed_fields: String,
         pub etag: String,
+        /// The resource in its serde form: events written before payloads
+        /// existed, until they are upgraded; empty afterwards.
         #[sea_orm(column_type = "Text")]
         pub snapshot: String,
+        /// The resource in its wire form (protobuf), fixed at append time.
+        #[sea_orm(column_type = "Blob", nullable)]
+        pub payload: Option<Vec<u8>>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -118,7 +123,7 @@ pub async fn set_counter(tx: &Tx, name: &str, value: i64) -> Result<(), Error> {
 
 /// Appends a change and returns it as an event. Takes the counter row lock,
 /// held until the transaction ends: call it last, just before commit.
-pub async fn append(tx: &Tx, change: Change) -> Result<Event, Error> {
+pub async fn append(tx: &Tx, change: Change, now: Timestamp) -> Result<Event, Error> {
     counter::Entity::update_many()
         .col_expr(
             counter::Column::Value,
@@ -132,7 +137,7 @@ pub async fn append(tx: &Tx, change: Change) -> Result<Event, Error> {
     let event = Event {
         sequence,
         id: Uuid::now_v7(),
-        time: Timestamp::now(),
+        time: now,
         change,
     };
     let c = &event.change;
@@ -145,9 +150,10 @@ pub async fn append(tx: &Tx, change: Change) -> Result<Event, Error> {
         resource: Set(c.resource.clone()),
         resource_type: Set(c.resource_type.clone()),
         kind: Set(c.kind.clone()),
-        changed_fields: Set(super::to_json(&c.changed_fields)),
+        changed_fields: Set(super::to_json(&c.changed_fields)?),
         etag: Set(c.etag.clone()),
-        snapshot: Set(c.snapshot.clone()),
+        snapshot: Set(String::new()),
+        payload: Set(Some(c.snapshot.clone())),
     }
     .insert(tx.conn())
     .await
@@ -232,9 +238,44 @@ fn from_row(row: entity::Model) -> Result<Event, Error> {
             kind: row.kind,
             changed_fields: super::from_json(&row.changed_fields)?,
             etag: row.etag,
-            snapshot: row.snapshot,
+            // Legacy rows are upgraded before the server serves.
+            snapshot: row
+                .payload
+                .ok_or_else(|| Error::internal(format!("event {} has no payload", row.sequence)))?,
         },
     })
+}
+
+/// Events of `resource_type` still holding only their serde snapshot:
+/// (sequence, JSON), oldest first.
+pub async fn legacy_snapshots(
+    tx: &Tx,
+    resource_type: &str,
+    limit: u64,
+) -> Result<Vec<(i64, String)>, Error> {
+    Ok(Entity::find()
+        .filter(Column::Payload.is_null())
+        .filter(Column::ResourceType.eq(resource_type))
+        .order_by(Column::Sequence, Order::Asc)
+        .limit(limit)
+        .all(tx.conn())
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(|row| (row.sequence, row.snapshot))
+        .collect())
+}
+
+/// Stores the wire form of a legacy event and drops its serde form.
+pub async fn set_payload(tx: &Tx, sequence: i64, payload: &[u8]) -> Result<(), Error> {
+    Entity::update_many()
+        .col_expr(Column::Payload, Expr::val(payload.to_vec()))
+        .col_expr(Column::Snapshot, Expr::val(""))
+        .filter(Column::Sequence.eq(sequence))
+        .exec(tx.conn())
+        .await
+        .map_err(db_error)?;
+    Ok(())
 }
 
 /// Removes events older than `cutoff`, always a prefix of the log, and

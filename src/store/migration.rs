@@ -3,7 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    big_integer, big_integer_null, boolean, integer, pk_uuid, text, uuid,
+    big_integer, big_integer_null, blob_null, boolean, integer, pk_uuid, text, uuid,
 };
 
 pub struct Migrator;
@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(Initial),
             Box::new(EventLog),
             Box::new(ByteOrderText),
+            Box::new(MutationMachinery),
         ]
     }
 }
@@ -93,6 +94,7 @@ enum ResourceLabels {
 #[derive(DeriveIden, Clone, Copy)]
 enum RequestRecords {
     Table,
+    Actor,
     RequestId,
     Method,
     Fingerprint,
@@ -291,6 +293,7 @@ enum Events {
     ChangedFields,
     Etag,
     Snapshot,
+    Payload,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -406,6 +409,70 @@ impl MigrationTrait for ByteOrderText {
                 .collect();
             let sql = format!(r#"ALTER TABLE "{table}" {}"#, changes.join(", "));
             manager.get_connection().execute_unprepared(&sql).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Request ids are remembered per caller and for every mutation, so the
+/// record is keyed by (actor, request_id); events carry the resource in its
+/// wire form. Request ids recorded before this migration are forgotten
+/// (they live 7 days at most); old events keep their serde snapshot until
+/// the server re-encodes them at start.
+struct MutationMachinery;
+
+impl MigrationName for MutationMachinery {
+    fn name(&self) -> &str {
+        "m20261203_000004_mutation_machinery"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for MutationMachinery {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use RequestRecords as R;
+        manager
+            .drop_table(Table::drop().table(R::Table).to_owned())
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(R::Table)
+                    .col(text(R::Actor))
+                    .col(uuid(R::RequestId))
+                    .col(text(R::Method))
+                    .col(text(R::Fingerprint))
+                    .col(text(R::Response))
+                    .col(big_integer(R::CreateTime))
+                    .primary_key(Index::create().col(R::Actor).col(R::RequestId))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("request_records_by_time")
+                    .table(R::Table)
+                    .col(R::CreateTime)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Events::Table)
+                    .add_column(blob_null(Events::Payload))
+                    .to_owned(),
+            )
+            .await?;
+        if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
+            // The caller's name is compared by bytes, like every other text.
+            manager
+                .get_connection()
+                .execute_unprepared(
+                    r#"ALTER TABLE "request_records" ALTER COLUMN "actor" TYPE text COLLATE "C""#,
+                )
+                .await?;
         }
         Ok(())
     }

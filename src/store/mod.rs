@@ -23,7 +23,9 @@ use sea_orm_migration::MigratorTrait;
 use crate::error::Error;
 
 pub use requests::RequestRecord;
-pub use resources::{Table, from_json, get, get_for_update, insert, list, replace, to_json};
+pub use resources::{
+    Table, from_json, get, get_for_update, insert, list, replace, require_live_parent, to_json,
+};
 pub use secrets::page_token_key;
 
 /// How durable a SQLite commit is. PostgreSQL always runs with its own

@@ -1,5 +1,6 @@
-//! Idempotency records: the first result of each request_id, kept so a retry
-//! returns it and changes nothing. Written in the transaction of the change.
+//! Idempotency records: the first result of each request id, per caller,
+//! kept so a retry returns it and changes nothing. Written in the
+//! transaction of the change.
 
 use sea_orm::entity::prelude::*;
 use sea_orm::{QueryFilter, Set};
@@ -11,6 +12,8 @@ use crate::error::Error;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "request_records")]
 pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub actor: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub request_id: Uuid,
     pub method: String,
@@ -28,10 +31,13 @@ impl ActiveModelBehavior for ActiveModel {}
 /// The first answer to a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRecord {
+    /// The caller that chose the id: ids of different callers never meet.
+    pub actor: String,
     pub request_id: Uuid,
     /// The full gRPC method name the id was first used with.
     pub method: String,
-    /// A digest of the request, to refuse an id reused for another request.
+    /// A digest of the method, resource name and command, to refuse an id
+    /// reused for another request.
     pub fingerprint: String,
     /// The result, serialized.
     pub response: String,
@@ -39,12 +45,13 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
-    pub async fn find(tx: &Tx, request_id: Uuid) -> Result<Option<Self>, Error> {
-        Ok(Entity::find_by_id(request_id)
+    pub async fn find(tx: &Tx, actor: &str, request_id: Uuid) -> Result<Option<Self>, Error> {
+        Ok(Entity::find_by_id((actor.to_owned(), request_id))
             .one(tx.conn())
             .await
             .map_err(db_error)?
             .map(|row| RequestRecord {
+                actor: row.actor,
                 request_id: row.request_id,
                 method: row.method,
                 fingerprint: row.fingerprint,
@@ -57,6 +64,7 @@ impl RequestRecord {
     /// first makes this ABORTED: the caller's retry will find its result.
     pub async fn insert(&self, tx: &Tx) -> Result<(), Error> {
         let row = ActiveModel {
+            actor: Set(self.actor.clone()),
             request_id: Set(self.request_id),
             method: Set(self.method.clone()),
             fingerprint: Set(self.fingerprint.clone()),

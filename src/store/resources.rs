@@ -2,9 +2,10 @@
 //! find, replace under a version check, and keyset-paginated filtered lists.
 //! A resource plugs in by implementing [`Table`].
 
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, EntityTrait, ModelTrait, Order, QueryFilter, QueryOrder, QuerySelect, Value,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, ModelTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect, Value,
 };
 use uuid::Uuid;
 
@@ -18,21 +19,26 @@ pub type Col<T> = <<T as Table>::Entity as EntityTrait>::Column;
 pub type Row<T> = <<T as Table>::Entity as EntityTrait>::Model;
 pub type ActiveRow<T> = <<T as Table>::Entity as EntityTrait>::ActiveModel;
 
-/// How a resource body maps onto its table.
+/// How a resource body maps onto its table. Every resource table has the
+/// bookkeeping columns `id`, `create_time`, `update_time`, `delete_time` and
+/// `version`; a nested one also the parent's id.
 pub trait Table: ResourceBody {
     type Entity: EntityTrait + Default;
     const ID: Col<Self>;
     const DELETE_TIME: Col<Self>;
     const VERSION: Col<Self>;
+    /// In a nested collection: the column holding the parent's id, and the
+    /// parent's table (whose `id` and `delete_time` the child checks).
+    const PARENT: Option<(Col<Self>, &'static str)> = None;
 
     /// The column behind a filterable or orderable field path.
     fn column(field: &str) -> Option<Col<Self>>;
-    fn to_row(resource: &Resource<Self>) -> ActiveRow<Self>;
+    fn to_row(resource: &Resource<Self>) -> Result<ActiveRow<Self>, Error>;
     fn from_row(row: Row<Self>) -> Result<Resource<Self>, Error>;
 }
 
 pub async fn insert<T: Table>(tx: &Tx, resource: &Resource<T>) -> Result<(), Error> {
-    T::Entity::insert(T::to_row(resource))
+    T::Entity::insert(T::to_row(resource)?)
         .exec_without_returning(tx.conn())
         .await
         .map_err(db_error)?;
@@ -67,9 +73,45 @@ async fn read_one<T: Table>(tx: &Tx, id: Uuid, lock: bool) -> Result<Resource<T>
 }
 
 fn not_found<T: Table>(id: Uuid) -> Error {
+    // The parent is not known here; the id alone names the missing row.
     Error::NotFound {
-        resource: T::COLLECTION.name_of(id),
+        resource: format!("{}/{id}", T::COLLECTION.plural),
     }
+}
+
+/// Checks, inside a child's write transaction, that its parent exists and is
+/// not deleted, and locks the parent's row (`FOR SHARE` on PostgreSQL) so a
+/// concurrent delete of the parent waits until the child has committed.
+pub async fn require_live_parent<T: Table>(tx: &Tx, parent_id: Uuid) -> Result<(), Error> {
+    let Some((_, parent_table)) = T::PARENT else {
+        return Err(Error::internal("a parent check on a top-level collection"));
+    };
+    let parent_name = T::COLLECTION.parent_name(parent_id);
+    let mut select = Query::select();
+    select
+        .column(Alias::new("delete_time"))
+        .from(Alias::new(parent_table))
+        .and_where(Expr::col(Alias::new("id")).eq(parent_id));
+    if tx.conn().get_database_backend() == DbBackend::Postgres {
+        select.lock_shared();
+    }
+    let row = tx
+        .conn()
+        .query_one(&select)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| Error::NotFound {
+            resource: parent_name.clone(),
+        })?;
+    let delete_time: Option<i64> = row.try_get("", "delete_time").map_err(db_error)?;
+    if delete_time.is_some() {
+        return Err(Error::FailedPrecondition {
+            reason: "PARENT_DELETED",
+            description: format!("{parent_name} is deleted; undelete it first"),
+            subject: parent_name,
+        });
+    }
+    Ok(())
 }
 
 /// Writes `resource` over the stored row if that row is still at
@@ -80,7 +122,7 @@ pub async fn replace<T: Table>(
     expected_version: i64,
 ) -> Result<(), Error> {
     let result = T::Entity::update_many()
-        .set(T::to_row(resource))
+        .set(T::to_row(resource)?)
         .filter(T::ID.eq(resource.id))
         .filter(T::VERSION.eq(expected_version))
         .exec(tx.conn())
@@ -88,7 +130,7 @@ pub async fn replace<T: Table>(
         .map_err(db_error)?;
     if result.rows_affected != 1 {
         return Err(Error::Aborted {
-            resource: T::COLLECTION.name_of(resource.id),
+            resource: resource.resource_name(),
         });
     }
     labels::replace(tx, resource.id, resource.body.labels()).await
@@ -112,6 +154,9 @@ pub async fn list<T: Table>(tx: &Tx, query: &ListQuery) -> Result<Page<Resource<
     };
 
     let mut select = T::Entity::find();
+    if let (Some(parent), Some((column, _))) = (query.parent, T::PARENT) {
+        select = select.filter(column.eq(parent));
+    }
     if !query.show_deleted {
         select = select.filter(T::DELETE_TIME.is_null());
     }
@@ -232,9 +277,10 @@ pub fn required_code<E: ClosedEnum>(code: i32) -> Result<E, Error> {
     from_code(code)?.ok_or_else(|| Error::internal("a required stored code is 0"))
 }
 
-pub fn to_json<V: serde::Serialize>(value: &V) -> String {
-    // Domain values are plain data; serializing them cannot fail.
-    serde_json::to_string(value).unwrap_or_default()
+/// The JSON text of a stored value. A value that cannot be serialized is a
+/// bug, reported as such rather than stored as nothing.
+pub fn to_json<V: serde::Serialize>(value: &V) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|err| Error::internal(format!("to JSON: {err}")))
 }
 
 pub fn from_json<V: serde::de::DeserializeOwned>(text: &str) -> Result<V, Error> {

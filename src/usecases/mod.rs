@@ -2,53 +2,89 @@
 //! transaction, so a change, its event and its side records commit or vanish
 //! together. Speaks domain types; knows nothing of gRPC or SQL.
 
+mod clock;
 mod events;
 mod housekeeping;
 mod relay;
 mod resources;
 
+pub use clock::Clock;
 pub use events::{EventLog, StreamFilter, StreamStart};
 pub use housekeeping::{Cleaned, REQUEST_ID_RETENTION};
 pub use relay::RelayLog;
-pub use resources::{Call, ListRequest, ListResult, Resources};
+pub use resources::{
+    Call, Encoder, ListRequest, ListResult, Require, Resources, Stored, Target, Transition, Written,
+};
 
 use std::time::Duration;
 
 use crate::domain::channel::Channel;
 use crate::domain::customer::Customer;
 use crate::domain::listing::PageTokens;
-use crate::domain::resource::Timestamp;
 use crate::error::Error;
 use crate::store::{self, Store};
 
-/// Every use case of the service, sharing one store and one event log.
+/// The wire form of each resource, registered by the transport at
+/// composition: every writer of events (handlers, background passes) encodes
+/// the same way.
+#[derive(Clone, Copy)]
+pub struct Encoders {
+    pub customer: Encoder<Customer>,
+    pub channel: Encoder<Channel>,
+}
+
+/// Every use case of the service, sharing one store, one clock and one
+/// event log.
 #[derive(Clone)]
 pub struct Services {
     pub customers: Resources<Customer>,
     pub channels: Resources<Channel>,
     pub events: EventLog,
+    pub clock: Clock,
     store: Store,
     event_retention: Duration,
 }
 
 impl Services {
-    /// Builds the use cases over a migrated store; events older than
+    /// Builds the use cases over a migrated store and re-encodes events
+    /// stored before snapshots had a wire form; events older than
     /// `event_retention` are removed by [`Services::housekeeping`].
-    pub async fn new(store: Store, event_retention: Duration) -> Result<Self, Error> {
+    pub async fn new(
+        store: Store,
+        clock: Clock,
+        encoders: Encoders,
+        event_retention: Duration,
+    ) -> Result<Self, Error> {
         let tokens = PageTokens::new(store::page_token_key(&store).await?);
         let events = EventLog::new(store.clone(), tokens.clone());
-        Ok(Services {
-            customers: Resources::new(store.clone(), tokens.clone(), events.clone()),
-            channels: Resources::new(store.clone(), tokens, events.clone()),
+        let services = Services {
+            customers: Resources::new(
+                store.clone(),
+                tokens.clone(),
+                events.clone(),
+                clock.clone(),
+                encoders.customer,
+            ),
+            channels: Resources::new(
+                store.clone(),
+                tokens,
+                events.clone(),
+                clock.clone(),
+                encoders.channel,
+            ),
             events,
+            clock,
             store,
             event_retention,
-        })
+        };
+        services.customers.upgrade_legacy_events().await?;
+        services.channels.upgrade_legacy_events().await?;
+        Ok(services)
     }
 
-    /// Runs the periodic clean-up as of `now`.
-    pub async fn housekeeping(&self, now: Timestamp) -> Result<Cleaned, Error> {
-        housekeeping::clean(&self.store, now, self.event_retention).await
+    /// Runs the periodic clean-up as of the clock's now.
+    pub async fn housekeeping(&self) -> Result<Cleaned, Error> {
+        housekeeping::clean(&self.store, self.clock.now(), self.event_retention).await
     }
 
     /// The relay's view of the event log.

@@ -1,20 +1,39 @@
-//! The standard methods (create, get, list, update, delete, undelete) written
-//! once for every resource: idempotent creates, etag checks, soft delete,
-//! signed keyset page tokens.
+//! The standard methods (create, get, list, update, delete, undelete) and the
+//! one mutation path every state change takes, written once for every
+//! resource: request-id idempotency, etag checks, soft delete, parents that
+//! must be live, signed keyset page tokens, and the event of every change.
 
 use std::marker::PhantomData;
 
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::domain::event::{self, Change};
 use crate::domain::filter::{self, Filter, Schema};
 use crate::domain::listing::{self, Cursor, ListQuery, OrderBy, Orderable, PageTokens};
-use crate::domain::resource::{Meta, Resource, Timestamp};
+use crate::domain::resource::{
+    self as standard, Meta, Name, Next, Resource, Scope, Timestamp, UpdateCommand,
+};
 use crate::error::{Error, Violations};
 use crate::store::{self, RequestRecord, Store, Table, Tx};
 
+use super::clock::Clock;
 use super::events::EventLog;
+
+/// A resource the use cases can store: the bound handlers name instead of
+/// the store's own trait.
+pub trait Stored: Table {}
+impl<T: Table> Stored for T {}
+
+/// Encodes a resource in its wire form (the protobuf encoding of its
+/// message). Registered by the transport at composition; events store what
+/// it returns, so old events stay readable whatever the domain types become.
+pub type Encoder<T> = fn(&Resource<T>) -> Vec<u8>;
+
+/// A domain function of the stored resource, a command and the time: what
+/// every mutation applies.
+pub type Transition<T, C> = fn(&Resource<T>, C, Timestamp) -> Result<Next<T>, Error>;
 
 /// Who calls and through which method; recorded with what the call changes.
 #[derive(Debug, Clone)]
@@ -46,7 +65,8 @@ pub(super) struct ListParams {
 
 impl ListRequest {
     /// Checks every list parameter against the list's schema, reporting all
-    /// bad ones at once, and decodes the page token for this exact request.
+    /// bad ones at once, and decodes the page token for this exact request
+    /// (`collection` names the listed collection, parent included).
     pub(super) fn validate(
         &self,
         collection: &str,
@@ -90,11 +110,38 @@ pub struct ListResult<T> {
     pub next_page_token: String,
 }
 
+/// Which resource a mutation changes, under which guards.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: Name,
+    /// The etag the caller last read; a stale one is ABORTED.
+    pub etag: Option<String>,
+    /// A retry with the same id returns the first result.
+    pub request_id: Option<Uuid>,
+}
+
+/// The state a mutation needs the resource in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Require {
+    Live,
+    Deleted,
+}
+
+/// A change written inside a transaction that is not committed yet.
+#[derive(Debug)]
+pub struct Written<T> {
+    pub resource: Resource<T>,
+    /// The event the change appended; none for a replay or a no-op.
+    pub sequence: Option<i64>,
+}
+
 /// The standard methods over one resource.
 pub struct Resources<T> {
     store: Store,
     tokens: PageTokens,
     events: EventLog,
+    clock: Clock,
+    encode: Encoder<T>,
     body: PhantomData<fn() -> T>,
 }
 
@@ -104,123 +151,128 @@ impl<T> Clone for Resources<T> {
             store: self.store.clone(),
             tokens: self.tokens.clone(),
             events: self.events.clone(),
+            clock: self.clock.clone(),
+            encode: self.encode,
             body: PhantomData,
         }
     }
 }
 
 impl<T: Table> Resources<T> {
-    pub fn new(store: Store, tokens: PageTokens, events: EventLog) -> Self {
+    pub fn new(
+        store: Store,
+        tokens: PageTokens,
+        events: EventLog,
+        clock: Clock,
+        encode: Encoder<T>,
+    ) -> Self {
         Resources {
             store,
             tokens,
             events,
+            clock,
+            encode,
             body: PhantomData,
         }
     }
 
-    /// Appends the event of a change to `resource`, last in the transaction
-    /// (the log's counter row stays locked until commit), commits, and wakes
-    /// the event streams. Every write of every resource ends here.
-    async fn commit_change(
-        &self,
-        tx: Tx,
-        call: &Call,
-        resource: &Resource<T>,
-        kind: &str,
-        changed_fields: Vec<String>,
-    ) -> Result<(), Error> {
-        let change = Change {
-            actor: call.actor.clone(),
-            method: call.method.clone(),
-            resource: T::COLLECTION.name_of(resource.id),
-            resource_type: T::COLLECTION.singular.to_owned(),
-            kind: kind.to_owned(),
-            changed_fields,
-            etag: resource.meta.etag(),
-            snapshot: store::to_json(resource),
-        };
-        let appended = store::events::append(&tx, change).await?;
+    /// Commits a transaction holding written changes and wakes the event
+    /// streams. The commit stays outside the mutation itself, so several
+    /// mutations can share one transaction.
+    pub async fn commit(&self, tx: Tx, written: Written<T>) -> Result<Resource<T>, Error> {
         tx.commit().await?;
-        self.events.committed(appended.sequence);
-        Ok(())
+        if let Some(sequence) = written.sequence {
+            self.events.committed(sequence);
+        }
+        Ok(written.resource)
     }
 
-    /// Creates a resource. With a request id, a retry of the same request
-    /// returns the first result and changes nothing; the same id with a
-    /// different request is refused.
+    /// Creates a resource (under `parent` in a nested collection) from
+    /// caller input, checked before any transaction opens.
     pub async fn create(
         &self,
         call: &Call,
-        body: T,
+        parent: Option<Uuid>,
+        input: T::Input,
         request_id: Option<Uuid>,
     ) -> Result<Resource<T>, Error> {
-        match self.create_once(call, body.clone(), request_id).await {
-            // A concurrent call with the same request id committed first (its
-            // record won the unique index): this one rolled back; answer from
-            // the winner's record.
-            Err(Error::Aborted { .. }) if request_id.is_some() => {
-                self.create_once(call, body, request_id).await
-            }
-            other => other,
-        }
+        let body = T::from_input(input.clone(), None)
+            .map_err(|v| Error::from(v.under(T::COLLECTION.singular)))?;
+        let fingerprint = &fingerprint(call, &self.collection_text(parent), &input)?;
+        let body = &body;
+        retry_once_on_lost_race(request_id, || async move {
+            let tx = self.store.write().await?;
+            let written = self
+                .create_in(&tx, call, parent, body.clone(), request_id, fingerprint)
+                .await?;
+            self.commit(tx, written).await
+        })
+        .await
     }
 
-    async fn create_once(
+    /// The create inside an open write transaction.
+    pub async fn create_in(
         &self,
+        tx: &Tx,
         call: &Call,
-        mut body: T,
+        parent: Option<Uuid>,
+        body: T,
         request_id: Option<Uuid>,
-    ) -> Result<Resource<T>, Error> {
-        // Server-only fields are not part of the request: a retry that differs
-        // only there is the same request.
-        body.keep_server_fields(None);
-        let fingerprint = fingerprint(&store::to_json(&body));
-        let tx = self.store.write().await?;
-        if let Some(request_id) = request_id
-            && let Some(record) = RequestRecord::find(&tx, request_id).await?
-        {
-            if record.method != call.method || record.fingerprint != fingerprint {
-                return Err(Error::invalid(
-                    "request_id",
-                    "was already used for a different request",
-                ));
-            }
-            return store::from_json(&record.response);
+        fingerprint: &str,
+    ) -> Result<Written<T>, Error> {
+        if let Some(resource) = replay(tx, call, request_id, fingerprint).await? {
+            return Ok(Written {
+                resource,
+                sequence: None,
+            });
         }
-        let now = Timestamp::now();
+        if T::COLLECTION.parent.is_some() != parent.is_some() {
+            return Err(Error::internal(
+                "a parent is required exactly in nested collections",
+            ));
+        }
+        if let Some(parent) = parent {
+            store::require_live_parent::<T>(tx, parent).await?;
+        }
+        let now = self.clock.now();
         let resource = Resource {
             id: Uuid::now_v7(),
+            parent,
             meta: Meta::new(now),
             body,
         };
-        store::insert(&tx, &resource).await?;
-        if let Some(request_id) = request_id {
-            let record = RequestRecord {
-                request_id,
-                method: call.method.clone(),
-                fingerprint,
-                response: store::to_json(&resource),
-                create_time: now,
-            };
-            record.insert(&tx).await?;
-        }
-        self.commit_change(tx, call, &resource, event::CREATED, Vec::new())
+        store::insert(tx, &resource).await?;
+        remember(tx, call, request_id, fingerprint, &resource, now).await?;
+        let sequence = self
+            .append(tx, call, &resource, event::CREATED, Vec::new(), now)
             .await?;
-        Ok(resource)
+        Ok(Written {
+            resource,
+            sequence: Some(sequence),
+        })
     }
 
     /// Returns a resource, soft-deleted or not.
-    pub async fn get(&self, id: Uuid) -> Result<Resource<T>, Error> {
+    pub async fn get(&self, name: Name) -> Result<Resource<T>, Error> {
         let tx = self.store.read().await?;
-        store::get(&tx, id).await
+        let resource = store::get::<T>(&tx, name.id).await?;
+        same_parent(&resource, name)?;
+        Ok(resource)
     }
 
     /// One page of the list; every invalid list parameter is reported.
-    pub async fn list(&self, request: &ListRequest) -> Result<ListResult<T>, Error> {
-        let collection = T::COLLECTION.plural;
-        let params = request.validate(collection, &T::FILTER, T::ORDERABLE, &self.tokens)?;
+    pub async fn list(&self, scope: Scope, request: &ListRequest) -> Result<ListResult<T>, Error> {
+        let parent = match scope {
+            Scope::Parent(id) => Some(id),
+            Scope::Root | Scope::AnyParent => None,
+        };
+        let collection = match T::COLLECTION.scope_text(scope) {
+            scope if scope.is_empty() => T::COLLECTION.plural.to_owned(),
+            scope => format!("{scope}/{}", T::COLLECTION.plural),
+        };
+        let params = request.validate(&collection, &T::FILTER, T::ORDERABLE, &self.tokens)?;
         let query = ListQuery {
+            parent,
             filter: params.filter,
             order: params.order,
             page_size: params.page_size,
@@ -238,115 +290,281 @@ impl<T: Table> Resources<T> {
         })
     }
 
-    /// Replaces the body with what `change` makes of the stored resource,
-    /// inside one transaction. A stale etag is ABORTED; a deleted resource
-    /// must be undeleted first. An update that changes nothing writes nothing.
+    /// The standard Update: merges the input along its paths and checks the
+    /// result like a create. A stale etag is ABORTED.
     pub async fn update(
         &self,
         call: &Call,
-        id: Uuid,
-        etag: Option<&str>,
-        change: impl FnOnce(&Resource<T>) -> Result<T, Error>,
+        target: Target,
+        command: UpdateCommand<T::Input>,
     ) -> Result<Resource<T>, Error> {
-        let tx = self.store.write().await?;
-        let current = store::get_for_update::<T>(&tx, id).await?;
-        require_live(&current)?;
-        require_etag(&current, etag)?;
-        let mut body = change(&current)?;
-        body.keep_server_fields(Some(&current.body));
-        if body == current.body {
-            return Ok(current);
-        }
-        let updated = Resource {
-            id,
-            meta: next_version(&current.meta, current.meta.delete_time),
-            body,
-        };
-        store::replace(&tx, &updated, current.meta.version).await?;
-        let changed = T::changed_fields(&current.body, &updated.body);
-        self.commit_change(tx, call, &updated, event::UPDATED, changed)
-            .await?;
-        Ok(updated)
+        self.mutate(call, target, command, standard::update).await
     }
 
     /// Soft-deletes: the resource stays readable, hidden from lists.
-    pub async fn delete(
-        &self,
-        call: &Call,
-        id: Uuid,
-        etag: Option<&str>,
-    ) -> Result<Resource<T>, Error> {
-        let tx = self.store.write().await?;
-        let current = store::get_for_update::<T>(&tx, id).await?;
-        require_live(&current)?;
-        require_etag(&current, etag)?;
-        let deleted = Resource {
-            meta: next_version(&current.meta, Some(Timestamp::now())),
-            ..current.clone()
-        };
-        store::replace(&tx, &deleted, current.meta.version).await?;
-        let changed = vec!["delete_time".to_owned()];
-        self.commit_change(tx, call, &deleted, event::DELETED, changed)
-            .await?;
-        Ok(deleted)
+    pub async fn delete(&self, call: &Call, target: Target) -> Result<Resource<T>, Error> {
+        self.mutate(call, target, (), standard::delete).await
     }
 
     /// Restores a soft-deleted resource.
-    pub async fn undelete(&self, call: &Call, id: Uuid) -> Result<Resource<T>, Error> {
-        let tx = self.store.write().await?;
-        let current = store::get_for_update::<T>(&tx, id).await?;
-        if !current.meta.is_deleted() {
-            return Err(Error::FailedPrecondition {
-                reason: "RESOURCE_NOT_DELETED",
-                subject: T::COLLECTION.name_of(id),
-                description: format!("{} is not deleted", T::COLLECTION.name_of(id)),
+    pub async fn undelete(&self, call: &Call, target: Target) -> Result<Resource<T>, Error> {
+        self.change(call, target, Require::Deleted, (), standard::undelete)
+            .await
+    }
+
+    /// Changes a live resource through `apply`, a domain function of the
+    /// stored resource, the command and the time: Update, Delete and every
+    /// custom method (AIP-136) go through here, in one write transaction.
+    pub async fn mutate<C: Serialize + Clone>(
+        &self,
+        call: &Call,
+        target: Target,
+        command: C,
+        apply: Transition<T, C>,
+    ) -> Result<Resource<T>, Error> {
+        self.change(call, target, Require::Live, command, apply)
+            .await
+    }
+
+    async fn change<C: Serialize + Clone>(
+        &self,
+        call: &Call,
+        target: Target,
+        require: Require,
+        command: C,
+        apply: Transition<T, C>,
+    ) -> Result<Resource<T>, Error> {
+        let (target, command) = (&target, &command);
+        retry_once_on_lost_race(target.request_id, || async move {
+            let tx = self.store.write().await?;
+            let written = self
+                .mutate_in(&tx, call, target, require, command.clone(), apply)
+                .await?;
+            self.commit(tx, written).await
+        })
+        .await
+    }
+
+    /// The mutation inside an open write transaction: replay a known
+    /// request, load with a lock, check state and etag, apply, write, append
+    /// the event, record the request. The caller commits.
+    pub async fn mutate_in<C: Serialize>(
+        &self,
+        tx: &Tx,
+        call: &Call,
+        target: &Target,
+        require: Require,
+        command: C,
+        apply: Transition<T, C>,
+    ) -> Result<Written<T>, Error> {
+        let name = T::COLLECTION.name_of(target.name);
+        let fingerprint = fingerprint(call, &name, &command)?;
+        if let Some(resource) = replay(tx, call, target.request_id, &fingerprint).await? {
+            return Ok(Written {
+                resource,
+                sequence: None,
             });
         }
-        let restored = Resource {
-            meta: next_version(&current.meta, None),
-            ..current.clone()
+        let current = store::get_for_update::<T>(tx, target.name.id).await?;
+        same_parent(&current, target.name)?;
+        match (require, current.meta.is_deleted()) {
+            (Require::Live, true) => return Err(deleted(&name)),
+            (Require::Deleted, false) => return Err(not_deleted(&name)),
+            _ => {}
+        }
+        if let Some(etag) = &target.etag
+            && *etag != current.meta.etag()
+        {
+            return Err(Error::Aborted { resource: name });
+        }
+        let now = self.clock.now();
+        let next = apply(&current, command, now)?;
+        if next.body == current.body && next.delete_time == current.meta.delete_time {
+            remember(tx, call, target.request_id, &fingerprint, &current, now).await?;
+            return Ok(Written {
+                resource: current,
+                sequence: None,
+            });
+        }
+        let mut changed = T::changed_fields(&current.body, &next.body);
+        if next.delete_time != current.meta.delete_time {
+            changed.push("delete_time".to_owned());
+        }
+        let updated = Resource {
+            meta: Meta {
+                create_time: current.meta.create_time,
+                update_time: now.max(current.meta.update_time),
+                delete_time: next.delete_time,
+                version: current.meta.version + 1,
+            },
+            body: next.body,
+            ..current
         };
-        store::replace(&tx, &restored, current.meta.version).await?;
-        let changed = vec!["delete_time".to_owned()];
-        self.commit_change(tx, call, &restored, event::UNDELETED, changed)
+        store::replace(tx, &updated, current.meta.version).await?;
+        remember(tx, call, target.request_id, &fingerprint, &updated, now).await?;
+        let sequence = self
+            .append(tx, call, &updated, next.kind, changed, now)
             .await?;
-        Ok(restored)
+        Ok(Written {
+            resource: updated,
+            sequence: Some(sequence),
+        })
+    }
+
+    /// Appends the event of a change, with the resource in its wire form.
+    /// Takes the log's counter lock: the last write before commit.
+    async fn append(
+        &self,
+        tx: &Tx,
+        call: &Call,
+        resource: &Resource<T>,
+        kind: &str,
+        changed_fields: Vec<String>,
+        now: Timestamp,
+    ) -> Result<i64, Error> {
+        let change = Change {
+            actor: call.actor.clone(),
+            method: call.method.clone(),
+            resource: resource.resource_name(),
+            resource_type: T::COLLECTION.singular.to_owned(),
+            kind: kind.to_owned(),
+            changed_fields,
+            etag: resource.meta.etag(),
+            snapshot: (self.encode)(resource),
+        };
+        Ok(store::events::append(tx, change, now).await?.sequence)
+    }
+
+    /// Re-encodes events stored before snapshots had a wire form (they held
+    /// the domain's serde form) in bounded batches; returns how many.
+    pub async fn upgrade_legacy_events(&self) -> Result<u64, Error> {
+        let mut upgraded = 0;
+        loop {
+            let tx = self.store.write().await?;
+            let batch = store::events::legacy_snapshots(&tx, T::COLLECTION.singular, 500).await?;
+            if batch.is_empty() {
+                return Ok(upgraded);
+            }
+            for (sequence, json) in &batch {
+                let resource: Resource<T> = store::from_json(json)?;
+                store::events::set_payload(&tx, *sequence, &(self.encode)(&resource)).await?;
+            }
+            tx.commit().await?;
+            upgraded += batch.len() as u64;
+        }
+    }
+
+    /// The resource collection (and parent) a create writes into, as named
+    /// in its fingerprint.
+    fn collection_text(&self, parent: Option<Uuid>) -> String {
+        match parent {
+            Some(id) => format!("{}/{}", T::COLLECTION.parent_name(id), T::COLLECTION.plural),
+            None => T::COLLECTION.plural.to_owned(),
+        }
     }
 }
 
-fn next_version(meta: &Meta, delete_time: Option<Timestamp>) -> Meta {
-    Meta {
-        create_time: meta.create_time,
-        update_time: Timestamp::now().max(meta.update_time),
-        delete_time,
-        version: meta.version + 1,
+/// A concurrent call with the same request id committed first (its record
+/// won the unique index): this one rolled back; answer from the winner's
+/// record by running once more.
+async fn retry_once_on_lost_race<R, F, Fut>(request_id: Option<Uuid>, run: F) -> Result<R, Error>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<R, Error>>,
+{
+    match run().await {
+        Err(Error::Aborted { resource })
+            if request_id.is_some() && resource.starts_with("request ") =>
+        {
+            run().await
+        }
+        other => other,
     }
 }
 
-fn require_live<T: Table>(resource: &Resource<T>) -> Result<(), Error> {
-    if resource.meta.is_deleted() {
-        let name = T::COLLECTION.name_of(resource.id);
-        return Err(Error::FailedPrecondition {
-            reason: "RESOURCE_DELETED",
-            description: format!("{name} is deleted; undelete it first"),
-            subject: name,
-        });
+/// The stored answer to a request seen before; a reused id with another
+/// request is refused.
+async fn replay<T: Table>(
+    tx: &Tx,
+    call: &Call,
+    request_id: Option<Uuid>,
+    fingerprint: &str,
+) -> Result<Option<Resource<T>>, Error> {
+    let Some(request_id) = request_id else {
+        return Ok(None);
+    };
+    let Some(record) = RequestRecord::find(tx, &call.actor, request_id).await? else {
+        return Ok(None);
+    };
+    if record.fingerprint != fingerprint {
+        return Err(Error::invalid(
+            "request_id",
+            "was already used for a different request",
+        ));
     }
-    Ok(())
+    store::from_json(&record.response).map(Some)
 }
 
-fn require_etag<T: Table>(resource: &Resource<T>, etag: Option<&str>) -> Result<(), Error> {
-    match etag {
-        Some(etag) if etag != resource.meta.etag() => Err(Error::Aborted {
-            resource: T::COLLECTION.name_of(resource.id),
-        }),
-        _ => Ok(()),
+async fn remember<T: Table>(
+    tx: &Tx,
+    call: &Call,
+    request_id: Option<Uuid>,
+    fingerprint: &str,
+    resource: &Resource<T>,
+    now: Timestamp,
+) -> Result<(), Error> {
+    let Some(request_id) = request_id else {
+        return Ok(());
+    };
+    RequestRecord {
+        actor: call.actor.clone(),
+        request_id,
+        method: call.method.clone(),
+        fingerprint: fingerprint.to_owned(),
+        response: store::to_json(resource)?,
+        create_time: now,
+    }
+    .insert(tx)
+    .await
+}
+
+/// What a request id is bound to: the method, the full resource name (the
+/// collection, for a create) and the command.
+fn fingerprint(call: &Call, name: &str, command: &impl Serialize) -> Result<String, Error> {
+    let command = store::to_json(command)?;
+    let digest = Sha256::new()
+        .chain_update(call.method.as_bytes())
+        .chain_update([0])
+        .chain_update(name.as_bytes())
+        .chain_update([0])
+        .chain_update(command.as_bytes())
+        .finalize();
+    Ok(digest.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+/// A child named under another parent than its own does not exist there.
+fn same_parent<T: Table>(resource: &Resource<T>, name: Name) -> Result<(), Error> {
+    if resource.parent == name.parent {
+        Ok(())
+    } else {
+        Err(Error::NotFound {
+            resource: T::COLLECTION.name_of(name),
+        })
     }
 }
 
-fn fingerprint(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+fn deleted(name: &str) -> Error {
+    Error::FailedPrecondition {
+        reason: "RESOURCE_DELETED",
+        description: format!("{name} is deleted; undelete it first"),
+        subject: name.to_owned(),
+    }
+}
+
+fn not_deleted(name: &str) -> Error {
+    Error::FailedPrecondition {
+        reason: "RESOURCE_NOT_DELETED",
+        description: format!("{name} is not deleted"),
+        subject: name.to_owned(),
+    }
 }

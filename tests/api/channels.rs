@@ -149,7 +149,7 @@ db_tests! {
             etag: created.etag.clone(),
             ..Default::default()
         };
-        let updated = s.channels().update_channel(pb::UpdateChannelRequest {
+        let updated = s.channels().update_channel(pb::UpdateChannelRequest { request_id: String::new(),
             channel: Some(always),
             update_mask: Some(FieldMask { paths: vec!["availability".into()] }),
         }).await.unwrap().into_inner();
@@ -158,14 +158,14 @@ db_tests! {
 
         let to_regular = pb::Channel { name: created.name.clone(), kind: Kind::Regular as i32, ..Default::default() };
         let status = expect_code(
-            s.channels().update_channel(pb::UpdateChannelRequest {
+            s.channels().update_channel(pb::UpdateChannelRequest { request_id: String::new(),
                 channel: Some(to_regular.clone()),
                 update_mask: Some(FieldMask { paths: vec!["kind".into()] }),
             }).await,
             Code::InvalidArgument,
         );
         assert_eq!(violated_fields(&status), ["channel.allowed_tiers"]);
-        let fixed = s.channels().update_channel(pb::UpdateChannelRequest {
+        let fixed = s.channels().update_channel(pb::UpdateChannelRequest { request_id: String::new(),
             channel: Some(to_regular),
             update_mask: Some(FieldMask { paths: vec!["kind".into(), "allowed_tiers".into()] }),
         }).await.unwrap().into_inner();
@@ -195,12 +195,12 @@ db_tests! {
         );
         assert_eq!(violated_fields(&status), ["filter"]);
 
-        s.channels().delete_channel(pb::DeleteChannelRequest { name: fax.name.clone(), etag: fax.etag.clone() }).await.unwrap();
+        s.channels().delete_channel(pb::DeleteChannelRequest { request_id: String::new(), name: fax.name.clone(), etag: fax.etag.clone() }).await.unwrap();
         assert_eq!(names("").await, ["Hotline", "Key account direct line"]);
-        s.channels().undelete_channel(pb::UndeleteChannelRequest { name: fax.name.clone() }).await.unwrap();
+        s.channels().undelete_channel(pb::UndeleteChannelRequest { request_id: String::new(), name: fax.name.clone() }).await.unwrap();
         assert_eq!(names("").await.len(), 3);
         let status = expect_code(
-            s.channels().delete_channel(pb::DeleteChannelRequest { name: hotline.name.clone(), etag: "\"7\"".into() }).await,
+            s.channels().delete_channel(pb::DeleteChannelRequest { request_id: String::new(), name: hotline.name.clone(), etag: "\"7\"".into() }).await,
             Code::Aborted,
         );
         assert_eq!(reason(&status), "ETAG_MISMATCH");

@@ -216,7 +216,7 @@ db_tests! {
             geography: Some(pb::Geography { city: "Ningbo".into(), ..Default::default() }),
             ..Default::default()
         };
-        let updated = s.customers().update_customer(pb::UpdateCustomerRequest {
+        let updated = s.customers().update_customer(pb::UpdateCustomerRequest { request_id: String::new(),
             customer: Some(input),
             update_mask: Some(FieldMask { paths: vec!["display_name".into(), "geography.city".into()] }),
         }).await.unwrap().into_inner();
@@ -239,7 +239,7 @@ db_tests! {
             do_not_contact: true,
             ..Default::default()
         };
-        let updated = s.customers().update_customer(pb::UpdateCustomerRequest { customer: Some(input), update_mask: None })
+        let updated = s.customers().update_customer(pb::UpdateCustomerRequest { request_id: String::new(), customer: Some(input), update_mask: None })
             .await.unwrap().into_inner();
         assert!(updated.do_not_contact);
         let geography = updated.geography.unwrap();
@@ -252,7 +252,7 @@ db_tests! {
         let created = create_customer(&s, full_customer()).await;
         let mut input = customer("Bare");
         input.name = created.name.clone();
-        let updated = s.customers().update_customer(pb::UpdateCustomerRequest {
+        let updated = s.customers().update_customer(pb::UpdateCustomerRequest { request_id: String::new(),
             customer: Some(input),
             update_mask: Some(FieldMask { paths: vec!["*".into()] }),
         }).await.unwrap().into_inner();
@@ -266,7 +266,7 @@ db_tests! {
     async fn update_refuses_output_only_and_unknown_paths(s) {
         let created = create_customer(&s, customer("Masked")).await;
         let status = expect_code(
-            s.customers().update_customer(pb::UpdateCustomerRequest {
+            s.customers().update_customer(pb::UpdateCustomerRequest { request_id: String::new(),
                 customer: Some(pb::Customer { name: created.name.clone(), ..Default::default() }),
                 update_mask: Some(FieldMask { paths: vec!["value_grade".into(), "colour".into(), "geography.planet".into()] }),
             }).await,
@@ -279,7 +279,7 @@ db_tests! {
     async fn an_update_that_would_break_a_rule_is_refused_and_changes_nothing(s) {
         let created = create_customer(&s, full_customer()).await;
         let status = expect_code(
-            s.customers().update_customer(pb::UpdateCustomerRequest {
+            s.customers().update_customer(pb::UpdateCustomerRequest { request_id: String::new(),
                 customer: Some(pb::Customer { name: created.name.clone(), ..Default::default() }),
                 update_mask: Some(FieldMask { paths: vec!["display_name".into(), "kind".into()] }),
             }).await,
@@ -295,18 +295,18 @@ db_tests! {
         let mut first = customer("First writer");
         first.name = created.name.clone();
         first.etag = created.etag.clone();
-        s.customers().update_customer(pb::UpdateCustomerRequest { customer: Some(first), update_mask: None }).await.unwrap();
+        s.customers().update_customer(pb::UpdateCustomerRequest { request_id: String::new(), customer: Some(first), update_mask: None }).await.unwrap();
 
         let mut second = customer("Second writer");
         second.name = created.name.clone();
         second.etag = created.etag.clone();
         let status = expect_code(
-            s.customers().update_customer(pb::UpdateCustomerRequest { customer: Some(second), update_mask: None }).await,
+            s.customers().update_customer(pb::UpdateCustomerRequest { request_id: String::new(), customer: Some(second), update_mask: None }).await,
             Code::Aborted,
         );
         assert_eq!(reason(&status), "ETAG_MISMATCH");
         let status = expect_code(
-            s.customers().delete_customer(pb::DeleteCustomerRequest { name: created.name.clone(), etag: created.etag.clone() }).await,
+            s.customers().delete_customer(pb::DeleteCustomerRequest { request_id: String::new(), name: created.name.clone(), etag: created.etag.clone() }).await,
             Code::Aborted,
         );
         assert_eq!(reason(&status), "ETAG_MISMATCH");
@@ -319,7 +319,7 @@ db_tests! {
         let created = create_customer(&s, customer("Leaving")).await;
         let kept = create_customer(&s, customer("Staying")).await;
         let deleted = s.customers()
-            .delete_customer(pb::DeleteCustomerRequest { name: created.name.clone(), etag: created.etag.clone() })
+            .delete_customer(pb::DeleteCustomerRequest { request_id: String::new(), name: created.name.clone(), etag: created.etag.clone() })
             .await.unwrap().into_inner();
         assert!(deleted.delete_time.is_some());
         assert_ne!(deleted.etag, created.etag);
@@ -333,8 +333,8 @@ db_tests! {
         assert_eq!(fetched.delete_time, deleted.delete_time);
 
         for status in [
-            expect_code(s.customers().delete_customer(pb::DeleteCustomerRequest { name: created.name.clone(), etag: String::new() }).await, Code::FailedPrecondition),
-            expect_code(s.customers().update_customer(pb::UpdateCustomerRequest {
+            expect_code(s.customers().delete_customer(pb::DeleteCustomerRequest { request_id: String::new(), name: created.name.clone(), etag: String::new() }).await, Code::FailedPrecondition),
+            expect_code(s.customers().update_customer(pb::UpdateCustomerRequest { request_id: String::new(),
                 customer: Some(pb::Customer { name: created.name.clone(), display_name: "Back?".into(), ..Default::default() }),
                 update_mask: None,
             }).await, Code::FailedPrecondition),
@@ -343,12 +343,12 @@ db_tests! {
             assert_eq!(status.get_details_precondition_failure().unwrap().violations[0].subject, created.name);
         }
 
-        let restored = s.customers().undelete_customer(pb::UndeleteCustomerRequest { name: created.name.clone() }).await.unwrap().into_inner();
+        let restored = s.customers().undelete_customer(pb::UndeleteCustomerRequest { request_id: String::new(), name: created.name.clone() }).await.unwrap().into_inner();
         assert!(restored.delete_time.is_none());
         let visible = s.customers().list_customers(pb::ListCustomersRequest::default()).await.unwrap().into_inner();
         assert_eq!(visible.customers.len(), 2);
         let status = expect_code(
-            s.customers().undelete_customer(pb::UndeleteCustomerRequest { name: created.name }).await,
+            s.customers().undelete_customer(pb::UndeleteCustomerRequest { request_id: String::new(), name: created.name }).await,
             Code::FailedPrecondition,
         );
         assert_eq!(reason(&status), "RESOURCE_NOT_DELETED");
@@ -356,9 +356,9 @@ db_tests! {
 
     async fn delete_and_undelete_of_a_missing_customer_are_not_found(s) {
         let missing = "customers/0191c1a2-7d3e-7cc0-9b5e-3f1f2d1e0a11".to_owned();
-        expect_code(s.customers().delete_customer(pb::DeleteCustomerRequest { name: missing.clone(), etag: String::new() }).await, Code::NotFound);
-        expect_code(s.customers().undelete_customer(pb::UndeleteCustomerRequest { name: missing.clone() }).await, Code::NotFound);
-        expect_code(s.customers().update_customer(pb::UpdateCustomerRequest {
+        expect_code(s.customers().delete_customer(pb::DeleteCustomerRequest { request_id: String::new(), name: missing.clone(), etag: String::new() }).await, Code::NotFound);
+        expect_code(s.customers().undelete_customer(pb::UndeleteCustomerRequest { request_id: String::new(), name: missing.clone() }).await, Code::NotFound);
+        expect_code(s.customers().update_customer(pb::UpdateCustomerRequest { request_id: String::new(),
             customer: Some(pb::Customer { name: missing, display_name: "x".into(), ..Default::default() }),
             update_mask: None,
         }).await, Code::NotFound);
@@ -398,7 +398,7 @@ db_tests! {
                     let mut labels = std::collections::HashMap::new();
                     labels.insert(format!("k{i}"), "v".to_owned());
                     let change = pb::Customer { name, labels, ..Default::default() };
-                    client.update_customer(pb::UpdateCustomerRequest {
+                    client.update_customer(pb::UpdateCustomerRequest { request_id: String::new(),
                         customer: Some(change),
                         update_mask: Some(FieldMask { paths: vec!["display_name".into(), "labels".into()] }),
                     }).await
@@ -414,7 +414,7 @@ db_tests! {
                 let (mut client, name) = (s.customers(), created.name.clone());
                 tokio::spawn(async move {
                     let change = pb::Customer { name, display_name: format!("Busy {i}"), ..Default::default() };
-                    client.update_customer(pb::UpdateCustomerRequest { customer: Some(change), update_mask: None }).await
+                    client.update_customer(pb::UpdateCustomerRequest { request_id: String::new(), customer: Some(change), update_mask: None }).await
                 })
             })
             .collect();

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use crm::domain::resource::Timestamp;
 use crm::error::Error;
 use crm::pb::{self, event::ResourceSnapshot, stream_events_request::Position};
 use crm::usecases::{StreamFilter, StreamStart};
@@ -76,17 +75,17 @@ db_tests! {
         let created = customers.create_customer(as_actor("alice", pb::CreateCustomerRequest { customer: Some(customer("Acme")), request_id: String::new() })).await.unwrap().into_inner();
         let mut change = pb::Customer { name: created.name.clone(), geography: Some(pb::Geography { city: "Hangzhou".into(), ..Default::default() }), tier: pb::customer::Tier::Key as i32, ..Default::default() };
         change.etag = created.etag.clone();
-        let updated = customers.update_customer(as_actor("bob", pb::UpdateCustomerRequest { customer: Some(change), update_mask: None })).await.unwrap().into_inner();
-        let deleted = customers.delete_customer(pb::DeleteCustomerRequest { name: created.name.clone(), etag: String::new() }).await.unwrap().into_inner();
-        let restored = customers.undelete_customer(pb::UndeleteCustomerRequest { name: created.name.clone() }).await.unwrap().into_inner();
+        let updated = customers.update_customer(as_actor("bob", pb::UpdateCustomerRequest { request_id: String::new(), customer: Some(change), update_mask: None })).await.unwrap().into_inner();
+        let deleted = customers.delete_customer(pb::DeleteCustomerRequest { request_id: String::new(), name: created.name.clone(), etag: String::new() }).await.unwrap().into_inner();
+        let restored = customers.undelete_customer(pb::UndeleteCustomerRequest { request_id: String::new(), name: created.name.clone() }).await.unwrap().into_inner();
         let mut channels = s.channels();
         let line = channels.create_channel(pb::CreateChannelRequest { channel: Some(channel("Hotline")), request_id: String::new() }).await.unwrap().into_inner();
-        let renamed = channels.update_channel(pb::UpdateChannelRequest {
+        let renamed = channels.update_channel(pb::UpdateChannelRequest { request_id: String::new(),
             channel: Some(pb::Channel { name: line.name.clone(), display_name: "Service hotline".into(), ..Default::default() }),
             update_mask: Some(FieldMask { paths: vec!["display_name".into()] }),
         }).await.unwrap().into_inner();
-        channels.delete_channel(pb::DeleteChannelRequest { name: line.name.clone(), etag: String::new() }).await.unwrap();
-        channels.undelete_channel(pb::UndeleteChannelRequest { name: line.name.clone() }).await.unwrap();
+        channels.delete_channel(pb::DeleteChannelRequest { request_id: String::new(), name: line.name.clone(), etag: String::new() }).await.unwrap();
+        channels.undelete_channel(pb::UndeleteChannelRequest { request_id: String::new(), name: line.name.clone() }).await.unwrap();
 
         let events = all_events(&s, "").await;
         let seen: Vec<(i64, &str, &str, &str)> = events.iter()
@@ -119,11 +118,11 @@ db_tests! {
         s.customers().create_customer(request).await.unwrap();
         expect_code(s.customers().create_customer(pb::CreateCustomerRequest { customer: Some(customer("")), request_id: String::new() }).await, Code::InvalidArgument);
         let stale = pb::Customer { name: created.name.clone(), display_name: "Stale".into(), etag: "\"9\"".into(), ..Default::default() };
-        expect_code(s.customers().update_customer(pb::UpdateCustomerRequest { customer: Some(stale), update_mask: None }).await, Code::Aborted);
+        expect_code(s.customers().update_customer(pb::UpdateCustomerRequest { request_id: String::new(), customer: Some(stale), update_mask: None }).await, Code::Aborted);
         let same = pb::Customer { name: created.name.clone(), display_name: "Once".into(), ..Default::default() };
-        let unchanged = s.customers().update_customer(pb::UpdateCustomerRequest { customer: Some(same), update_mask: None }).await.unwrap().into_inner();
+        let unchanged = s.customers().update_customer(pb::UpdateCustomerRequest { request_id: String::new(), customer: Some(same), update_mask: None }).await.unwrap().into_inner();
         assert_eq!(unchanged.etag, created.etag, "an update that changes nothing writes nothing");
-        expect_code(s.customers().undelete_customer(pb::UndeleteCustomerRequest { name: created.name.clone() }).await, Code::FailedPrecondition);
+        expect_code(s.customers().undelete_customer(pb::UndeleteCustomerRequest { request_id: String::new(), name: created.name.clone() }).await, Code::FailedPrecondition);
         let events = all_events(&s, "").await;
         assert_eq!(events.len(), 1, "{events:?}");
     }
@@ -131,7 +130,7 @@ db_tests! {
     async fn the_audit_list_filters_by_resource_actor_kind_and_time(s) {
         let a = s.customers().create_customer(as_actor("alice", pb::CreateCustomerRequest { customer: Some(customer("A")), request_id: String::new() })).await.unwrap().into_inner();
         let b = create_customer(&s, customer("B")).await;
-        s.customers().delete_customer(as_actor("alice", pb::DeleteCustomerRequest { name: b.name.clone(), etag: String::new() })).await.unwrap();
+        s.customers().delete_customer(as_actor("alice", pb::DeleteCustomerRequest { request_id: String::new(), name: b.name.clone(), etag: String::new() })).await.unwrap();
         s.channels().create_channel(pb::CreateChannelRequest { channel: Some(channel("C")), request_id: String::new() }).await.unwrap();
 
         let sequences = |events: Vec<pb::Event>| events.into_iter().map(|e| e.sequence).collect::<Vec<_>>();
@@ -184,8 +183,8 @@ db_tests! {
         }
 
         // Retention removes everything older than 30 days: run it as of 31 days from now.
-        let later = Timestamp(Timestamp::now().micros() + 31 * 24 * 3600 * 1_000_000);
-        let cleaned = s.services.housekeeping(later).await.unwrap();
+        s.services.clock.advance(Duration::from_secs(31 * 24 * 3600));
+        let cleaned = s.services.housekeeping().await.unwrap();
         assert_eq!(cleaned.events, 2);
         let status = expect_code(s.events().stream_events(pb::StreamEventsRequest { position: Some(Position::AfterSequence(1)), ..Default::default() }).await, Code::FailedPrecondition);
         assert_eq!(reason(&status), "CURSOR_EXPIRED");
@@ -207,7 +206,7 @@ db_tests! {
                     let created = create_customer(&s, customer(&format!("W{w} #{i}"))).await;
                     if i % 5 == 0 {
                         let change = pb::Customer { name: created.name, display_name: format!("W{w} #{i} renamed"), ..Default::default() };
-                        s.customers().update_customer(pb::UpdateCustomerRequest { customer: Some(change), update_mask: None }).await.unwrap();
+                        s.customers().update_customer(pb::UpdateCustomerRequest { request_id: String::new(), customer: Some(change), update_mask: None }).await.unwrap();
                     }
                 }
             })
@@ -251,8 +250,10 @@ async fn a_stream_that_falls_behind_retention_ends_instead_of_skipping() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let later = Timestamp(Timestamp::now().micros() + 31 * 24 * 3600 * 1_000_000);
-    assert_eq!(s.services.housekeeping(later).await.unwrap().events, 600);
+    s.services
+        .clock
+        .advance(Duration::from_secs(31 * 24 * 3600));
+    assert_eq!(s.services.housekeeping().await.unwrap().events, 600);
     let mut seen = Vec::new();
     let error = loop {
         let next = tokio::time::timeout(Duration::from_secs(10), stream.recv()).await;

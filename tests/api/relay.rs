@@ -130,6 +130,7 @@ async fn the_relay_delivers_every_event_once_and_resumes_from_its_stored_positio
         let created = create_customer(&s, customer(&format!("Offline {i}"))).await;
         s.customers()
             .delete_customer(pb::DeleteCustomerRequest {
+                request_id: String::new(),
                 name: created.name,
                 etag: String::new(),
             })

@@ -8,7 +8,7 @@ use crm::pb::channel_service_client::ChannelServiceClient;
 use crm::pb::customer_service_client::CustomerServiceClient;
 use crm::pb::event_service_client::EventServiceClient;
 use crm::settings::Settings;
-use crm::usecases::Services;
+use crm::usecases::{Clock, Services};
 use sea_orm::{ConnectionTrait, Database};
 use tokio::sync::{Mutex, oneshot};
 use tonic::transport::Channel;
@@ -104,7 +104,9 @@ impl TestServer {
     }
 
     async fn start(settings: Settings, database: TestDatabase) -> Self {
-        let app = Application::build(settings)
+        // The clock runs with the system's and tests move it ahead to let
+        // retention or targets pass without waiting.
+        let app = Application::build_with_clock(settings, Clock::shifted())
             .await
             .expect("application builds");
         let addr = app.local_addr().expect("bound address");
