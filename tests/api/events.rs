@@ -35,7 +35,7 @@ pub async fn all_events(s: &TestServer, filter: &str) -> Vec<pb::Event> {
     }
 }
 
-fn as_actor<T>(actor: &str, message: T) -> Request<T> {
+pub fn as_actor<T>(actor: &str, message: T) -> Request<T> {
     let mut request = Request::new(message);
     request
         .metadata_mut()

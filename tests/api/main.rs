@@ -12,5 +12,6 @@ mod events;
 mod housekeeping;
 mod layering;
 mod listing;
+mod mutations;
 mod relay;
 mod server;
