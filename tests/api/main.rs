@@ -13,5 +13,6 @@ mod housekeeping;
 mod layering;
 mod listing;
 mod mutations;
+mod registration;
 mod relay;
 mod server;

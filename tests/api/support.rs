@@ -129,6 +129,14 @@ impl TestServer {
         }
     }
 
+    /// The URL of the server's own PostgreSQL database.
+    pub fn database_url(&self) -> Option<String> {
+        match &*self.database {
+            TestDatabase::Postgres { admin_url, name } => Some(with_database(admin_url, name)),
+            _ => None,
+        }
+    }
+
     pub fn customers(&self) -> CustomerServiceClient<Channel> {
         CustomerServiceClient::new(self.channel.clone())
     }
