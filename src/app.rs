@@ -8,16 +8,20 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
 use crate::grpc::{self, Health};
 use crate::nats::{self, NatsTarget};
 use crate::settings::Settings;
 use crate::store::Store;
-use crate::usecases::{Cleaned, Clock, Services};
+use crate::usecases::{Cleaned, Clock, Leases, Services};
 
 /// How often the periodic clean-up runs.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
+/// The leases of singleton work: one copy at a time runs each.
+pub const HOUSEKEEPING_LEASE: &str = "housekeeping";
+pub const RELAY_LEASE: &str = "relay.nats";
 
 pub struct Application {
     services: Services,
@@ -90,7 +94,19 @@ impl Application {
             settings,
         } = self;
         health.set(true).await;
-        let cleanup = tokio::spawn(housekeeping(services.clone()));
+        // One stop signal for all background work; cancelled with the streams.
+        let stop = CancellationToken::new();
+        let leases = Leases::new(store.clone(), services.clock.clone(), settings.lease_ttl);
+        let cleanup = {
+            let (leases, services, stop) = (leases.clone(), services.clone(), stop.clone());
+            tokio::spawn(async move {
+                leases
+                    .run(HOUSEKEEPING_LEASE, stop, |held| {
+                        housekeeping(services.clone(), held)
+                    })
+                    .await
+            })
+        };
         // Only with a NATS URL: no relay, no cost.
         let relay = settings.nats_url.clone().map(|url| {
             let target = NatsTarget {
@@ -99,13 +115,19 @@ impl Application {
                 subject_prefix: settings.nats_subject_prefix.clone(),
                 max_age: settings.event_retention,
             };
-            let events = services.events.clone();
-            tokio::spawn(nats::relay(
-                target,
-                events.clone(),
-                services.relay_log(),
-                events.stopping(),
-            ))
+            let (leases, services, stop) = (leases.clone(), services.clone(), stop.clone());
+            tokio::spawn(async move {
+                leases
+                    .run(RELAY_LEASE, stop, |held| {
+                        nats::relay(
+                            target.clone(),
+                            services.events.clone(),
+                            services.relay_log(),
+                            held,
+                        )
+                    })
+                    .await
+            })
         });
         tracing::info!(addr = %listener.local_addr()?, "serving");
 
@@ -129,6 +151,14 @@ impl Application {
             draining,
         );
         let mut stopping = services.events.stopping();
+        let stop_work = stop.clone();
+        tokio::spawn({
+            let mut stopping = services.events.stopping();
+            async move {
+                let _ = stopping.wait_for(|stopping| *stopping).await;
+                stop_work.cancel();
+            }
+        });
         let deadline = async move {
             let _ = stopping.wait_for(|stopping| *stopping).await;
             tokio::time::sleep(settings.shutdown_grace).await;
@@ -137,7 +167,14 @@ impl Application {
             result = serve => result?,
             () = deadline => tracing::warn!(grace = ?settings.shutdown_grace, "calls still open after the grace period; exiting"),
         }
-        cleanup.abort();
+        stop.cancel();
+        // Housekeeping ends its round and gives its lease up.
+        if tokio::time::timeout(Duration::from_secs(2), cleanup)
+            .await
+            .is_err()
+        {
+            tracing::warn!("housekeeping did not stop in time");
+        }
         if let Some(relay) = relay {
             // The relay saw the stop signal with the streams; a publish stuck
             // on an unreachable server must not hold the exit.
@@ -153,12 +190,16 @@ impl Application {
     }
 }
 
-/// Runs the clean-up at start and then every [`HOUSEKEEPING_EVERY`]; a failed
-/// round is logged and retried at the next tick.
-async fn housekeeping(services: Services) {
+/// Runs the clean-up when the lease is taken and then every
+/// [`HOUSEKEEPING_EVERY`], until `held` is cancelled; a failed round is
+/// logged and retried at the next tick.
+async fn housekeeping(services: Services, held: CancellationToken) {
     let mut ticks = tokio::time::interval(HOUSEKEEPING_EVERY);
     loop {
-        ticks.tick().await;
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = held.cancelled() => return,
+        }
         match services.housekeeping().await {
             Ok(cleaned) if cleaned == Cleaned::default() => {}
             Ok(cleaned) => tracing::info!(

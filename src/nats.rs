@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, message::PublishMessage, stream};
 use prost::Message;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use crate::domain::event::Event;
 use crate::grpc::events::to_pb;
@@ -44,18 +44,14 @@ impl NatsTarget {
     }
 }
 
-/// Relays until `stopping` turns true. Errors (NATS down, storage busy) are
-/// logged and retried with backoff; nothing is skipped.
-pub async fn relay(
-    target: NatsTarget,
-    events: EventLog,
-    log: RelayLog,
-    mut stopping: watch::Receiver<bool>,
-) {
+/// Relays until `stop` is cancelled (the service stops or this copy loses
+/// the relay's lease). Errors (NATS down, storage busy) are logged and
+/// retried with backoff; nothing is skipped.
+pub async fn relay(target: NatsTarget, events: EventLog, log: RelayLog, stop: CancellationToken) {
     let mut signals = events.signals();
     let mut backoff = Duration::from_millis(100);
     let mut connection = None;
-    while !*stopping.borrow() {
+    while !stop.is_cancelled() {
         let wait = match deliver_round(&target, &log, &mut connection).await {
             Ok(0) => POLL_EVERY,
             Ok(_) => {
@@ -75,7 +71,7 @@ pub async fn relay(
         tokio::select! {
             _ = signals.changed(), if wait == POLL_EVERY => {}
             () = tokio::time::sleep(wait) => {}
-            _ = stopping.changed() => {}
+            () = stop.cancelled() => {}
         }
     }
 }

@@ -99,6 +99,10 @@ pub struct Settings {
         global = true
     )]
     pub nats_subject_prefix: String,
+    /// How long a copy holds the lease of singleton work (housekeeping, the
+    /// relay) without renewing it; another copy takes over after this.
+    #[arg(long, env = "CRM_LEASE_TTL", default_value = "15s", value_parser = positive_duration, global = true)]
+    pub lease_ttl: Duration,
     /// SQLite durability: `full` syncs every commit to disk; `normal` survives
     /// a crash of the process but may lose the last commits on power loss.
     #[arg(
@@ -126,6 +130,7 @@ impl Settings {
             nats_stream: "CRM_EVENTS".into(),
             nats_subject_prefix: "crm.v1".into(),
             sqlite_sync: SqliteSync::Full,
+            lease_ttl: Duration::from_secs(15),
         }
     }
 }

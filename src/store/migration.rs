@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(EventLog),
             Box::new(ByteOrderText),
             Box::new(MutationMachinery),
+            Box::new(SingletonLeases),
         ]
     }
 }
@@ -475,5 +476,39 @@ impl MigrationTrait for MutationMachinery {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Leases for work that must run on one copy of the service at a time.
+struct SingletonLeases;
+
+impl MigrationName for SingletonLeases {
+    fn name(&self) -> &str {
+        "m20261203_000005_leases"
+    }
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Leases {
+    Table,
+    Name,
+    Holder,
+    ExpireTime,
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for SingletonLeases {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use Leases as L;
+        manager
+            .create_table(
+                Table::create()
+                    .table(L::Table)
+                    .col(text(L::Name).primary_key())
+                    .col(text(L::Holder))
+                    .col(big_integer(L::ExpireTime))
+                    .to_owned(),
+            )
+            .await
     }
 }

@@ -6,6 +6,7 @@ mod customers;
 pub mod events;
 mod filter;
 mod labels;
+pub mod leases;
 pub mod migration;
 mod requests;
 mod resources;

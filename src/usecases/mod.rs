@@ -5,12 +5,14 @@
 mod clock;
 mod events;
 mod housekeeping;
+mod lease;
 mod relay;
 mod resources;
 
 pub use clock::Clock;
 pub use events::{EventLog, StreamFilter, StreamStart};
 pub use housekeeping::{Cleaned, REQUEST_ID_RETENTION};
+pub use lease::Leases;
 pub use relay::RelayLog;
 pub use resources::{
     Call, Encoder, ListRequest, ListResult, Require, Resources, Stored, Target, Transition, Written,

@@ -11,6 +11,7 @@ mod customers;
 mod events;
 mod housekeeping;
 mod layering;
+mod leases;
 mod listing;
 mod mutations;
 mod registration;

@@ -79,16 +79,7 @@ impl TestServer {
 
     /// A server on a fresh PostgreSQL database, or None without a server URL.
     pub async fn postgres() -> Option<Self> {
-        let admin_url = std::env::var("CRM_TEST_POSTGRES_URL").ok()?;
-        let name = format!("crm_test_{}", uuid::Uuid::now_v7().simple());
-        let admin = Database::connect(&admin_url)
-            .await
-            .expect("PostgreSQL reachable");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create test database");
-        admin.close().await.ok();
+        let (admin_url, name) = create_postgres_database().await?;
         let url = with_database(&admin_url, &name);
         Some(
             Self::start(
@@ -164,14 +155,56 @@ impl TestServer {
     /// Shuts down and drops the PostgreSQL test database.
     pub async fn stop(self) {
         self.shutdown().await.expect("server stops cleanly");
-        if let TestDatabase::Postgres { admin_url, name } = &*self.database
-            && let Ok(admin) = Database::connect(admin_url).await
-        {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await;
-            admin.close().await.ok();
+        if let TestDatabase::Postgres { admin_url, name } = &*self.database {
+            drop_postgres_database(admin_url, name).await;
         }
+    }
+}
+
+/// A fresh database on the server of CRM_TEST_POSTGRES_URL: (admin URL,
+/// database name), or None without a server URL.
+async fn create_postgres_database() -> Option<(String, String)> {
+    let admin_url = std::env::var("CRM_TEST_POSTGRES_URL").ok()?;
+    let name = format!("crm_test_{}", uuid::Uuid::now_v7().simple());
+    let admin = Database::connect(&admin_url)
+        .await
+        .expect("PostgreSQL reachable");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    Some((admin_url, name))
+}
+
+async fn drop_postgres_database(admin_url: &str, name: &str) {
+    if let Ok(admin) = Database::connect(admin_url).await {
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+        admin.close().await.ok();
+    }
+}
+
+/// A fresh PostgreSQL database for tests that run servers of their own (as
+/// processes); dropped by `drop`.
+pub struct PostgresDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl PostgresDatabase {
+    pub async fn create() -> Option<Self> {
+        let (admin_url, name) = create_postgres_database().await?;
+        Some(PostgresDatabase { admin_url, name })
+    }
+
+    pub fn url(&self) -> String {
+        with_database(&self.admin_url, &self.name)
+    }
+
+    pub async fn drop(self) {
+        drop_postgres_database(&self.admin_url, &self.name).await;
     }
 }
 
