@@ -15,7 +15,7 @@ use crate::grpc::{self, Health};
 use crate::nats::{self, NatsTarget};
 use crate::settings::Settings;
 use crate::store::Store;
-use crate::usecases::{Cleaned, Clock, Leases, Services};
+use crate::usecases::{Cleaned, Clock, Leases, Retention, Services};
 
 /// How often the periodic clean-up runs.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
@@ -51,7 +51,11 @@ impl Application {
             store.clone(),
             clock,
             grpc::encoders(),
-            settings.event_retention,
+            Retention {
+                events: settings.event_retention,
+                relay_hold_back: settings.nats_url.as_ref().map(|_| settings.relay_hold_back),
+                chunk: settings.housekeeping_chunk,
+            },
         )
         .await
         .context("starting the use cases")?;
@@ -200,11 +204,16 @@ async fn housekeeping(services: Services, held: CancellationToken) {
             _ = ticks.tick() => {}
             () = held.cancelled() => return,
         }
-        match services.housekeeping().await {
-            Ok(cleaned) if cleaned == Cleaned::default() => {}
+        match services.housekeeping_while(&held).await {
+            Ok(Cleaned {
+                request_ids: 0,
+                events: 0,
+                ..
+            }) => {}
             Ok(cleaned) => tracing::info!(
                 request_ids = cleaned.request_ids,
                 events = cleaned.events,
+                transactions = cleaned.transactions,
                 "housekeeping removed expired records"
             ),
             Err(err) => tracing::warn!(error = %err, "housekeeping failed"),

@@ -99,6 +99,14 @@ pub struct Settings {
         global = true
     )]
     pub nats_subject_prefix: String,
+    /// With a relay: how much longer than the retention events the relay has
+    /// not delivered are kept, e.g. while NATS is down. Past it they are
+    /// removed anyway and the loss is logged as an error.
+    #[arg(long, env = "CRM_RELAY_HOLD_BACK", default_value = "7d", value_parser = positive_duration, global = true)]
+    pub relay_hold_back: Duration,
+    /// Most rows housekeeping removes in one transaction.
+    #[arg(long, env = "CRM_HOUSEKEEPING_CHUNK", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub housekeeping_chunk: u32,
     /// How long a copy holds the lease of singleton work (housekeeping, the
     /// relay) without renewing it; another copy takes over after this.
     #[arg(long, env = "CRM_LEASE_TTL", default_value = "15s", value_parser = positive_duration, global = true)]
@@ -131,6 +139,8 @@ impl Settings {
             nats_subject_prefix: "crm.v1".into(),
             sqlite_sync: SqliteSync::Full,
             lease_ttl: Duration::from_secs(15),
+            relay_hold_back: Duration::from_secs(7 * 24 * 3600),
+            housekeeping_chunk: 1000,
         }
     }
 }

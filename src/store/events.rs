@@ -8,7 +8,7 @@
 
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{Condition, Order, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{Order, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::{Tx, db_error, filter};
 use crate::domain::event::{Change, Event};
@@ -278,27 +278,42 @@ pub async fn set_payload(tx: &Tx, sequence: i64, payload: &[u8]) -> Result<(), E
     Ok(())
 }
 
-/// Removes events older than `cutoff`, always a prefix of the log, and
-/// records how far retention reached. Returns how many were removed.
-pub async fn purge_before(tx: &Tx, cutoff: Timestamp) -> Result<u64, Error> {
-    let newest_expired = Entity::find()
+/// The newest event created before `cutoff`, if any.
+pub async fn newest_before(tx: &Tx, cutoff: Timestamp) -> Result<Option<i64>, Error> {
+    Entity::find()
+        .select_only()
+        .column(Column::Sequence)
         .filter(Column::CreateTime.lt(cutoff.micros()))
         .order_by(Column::Sequence, Order::Desc)
+        .limit(1)
+        .into_tuple::<i64>()
         .one(tx.conn())
         .await
-        .map_err(db_error)?;
-    let Some(newest_expired) = newest_expired else {
-        return Ok(0);
-    };
+        .map_err(db_error)
+}
+
+/// Removes at most `chunk` of the oldest events up to `through`, always a
+/// prefix of the log, and records how far retention reached. Returns how
+/// many were removed.
+pub async fn purge_through(tx: &Tx, through: i64, chunk: u64) -> Result<u64, Error> {
+    let upto = Entity::find()
+        .select_only()
+        .column(Column::Sequence)
+        .filter(Column::Sequence.lte(through))
+        .order_by(Column::Sequence, Order::Asc)
+        .offset(chunk.saturating_sub(1))
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(tx.conn())
+        .await
+        .map_err(db_error)?
+        .unwrap_or(through);
     let removed = Entity::delete_many()
-        .filter(Condition::all().add(Column::Sequence.lte(newest_expired.sequence)))
+        .filter(Column::Sequence.lte(upto))
         .exec(tx.conn())
         .await
         .map_err(db_error)?;
-    let purged = Ord::max(
-        counter_value(tx, PURGED_THROUGH).await?,
-        newest_expired.sequence,
-    );
+    let purged = Ord::max(counter_value(tx, PURGED_THROUGH).await?, upto);
     set_counter(tx, PURGED_THROUGH, purged).await?;
     Ok(removed.rows_affected)
 }

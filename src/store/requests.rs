@@ -3,7 +3,7 @@
 //! transaction of the change.
 
 use sea_orm::entity::prelude::*;
-use sea_orm::{QueryFilter, Set};
+use sea_orm::{Condition, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::{Tx, db_error, is_unique_violation};
 use crate::domain::resource::Timestamp;
@@ -80,10 +80,28 @@ impl RequestRecord {
         }
     }
 
-    /// Forgets records created before `cutoff`; returns how many.
-    pub async fn purge_before(tx: &Tx, cutoff: Timestamp) -> Result<u64, Error> {
+    /// Forgets at most about `chunk` of the oldest records created before
+    /// `cutoff` (records of the same microsecond go together); returns how
+    /// many.
+    pub async fn purge_before(tx: &Tx, cutoff: Timestamp, chunk: u64) -> Result<u64, Error> {
+        let expired = Column::CreateTime.lt(cutoff.micros());
+        let last = Entity::find()
+            .select_only()
+            .column(Column::CreateTime)
+            .filter(expired.clone())
+            .order_by_asc(Column::CreateTime)
+            .offset(chunk.saturating_sub(1))
+            .limit(1)
+            .into_tuple::<i64>()
+            .one(tx.conn())
+            .await
+            .map_err(db_error)?;
+        let mut condition = Condition::all().add(expired);
+        if let Some(last) = last {
+            condition = condition.add(Column::CreateTime.lte(last));
+        }
         let result = Entity::delete_many()
-            .filter(Column::CreateTime.lt(cutoff.micros()))
+            .filter(condition)
             .exec(tx.conn())
             .await
             .map_err(db_error)?;

@@ -11,14 +11,14 @@ mod resources;
 
 pub use clock::Clock;
 pub use events::{EventLog, StreamFilter, StreamStart};
-pub use housekeeping::{Cleaned, REQUEST_ID_RETENTION};
+pub use housekeeping::{Cleaned, REQUEST_ID_RETENTION, Retention};
 pub use lease::Leases;
 pub use relay::RelayLog;
 pub use resources::{
     Call, Encoder, ListRequest, ListResult, Require, Resources, Stored, Target, Transition, Written,
 };
 
-use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 use crate::domain::channel::Channel;
 use crate::domain::customer::Customer;
@@ -44,18 +44,18 @@ pub struct Services {
     pub events: EventLog,
     pub clock: Clock,
     store: Store,
-    event_retention: Duration,
+    retention: Retention,
 }
 
 impl Services {
     /// Builds the use cases over a migrated store and re-encodes events
-    /// stored before snapshots had a wire form; events older than
-    /// `event_retention` are removed by [`Services::housekeeping`].
+    /// stored before snapshots had a wire form; [`Services::housekeeping`]
+    /// keeps what `retention` says.
     pub async fn new(
         store: Store,
         clock: Clock,
         encoders: Encoders,
-        event_retention: Duration,
+        retention: Retention,
     ) -> Result<Self, Error> {
         let tokens = PageTokens::new(store::page_token_key(&store).await?);
         let events = EventLog::new(store.clone(), tokens.clone());
@@ -77,16 +77,22 @@ impl Services {
             events,
             clock,
             store,
-            event_retention,
+            retention,
         };
         services.customers.upgrade_legacy_events().await?;
         services.channels.upgrade_legacy_events().await?;
         Ok(services)
     }
 
-    /// Runs the periodic clean-up as of the clock's now.
+    /// Runs one round of clean-up to its end, as of the clock's now.
     pub async fn housekeeping(&self) -> Result<Cleaned, Error> {
-        housekeeping::clean(&self.store, self.clock.now(), self.event_retention).await
+        self.housekeeping_while(&CancellationToken::new()).await
+    }
+
+    /// Runs one round of clean-up, stopping between chunks once `held` is
+    /// cancelled (the lease was lost or the service stops).
+    pub async fn housekeeping_while(&self, held: &CancellationToken) -> Result<Cleaned, Error> {
+        housekeeping::clean(&self.store, self.clock.now(), self.retention, held).await
     }
 
     /// The relay's view of the event log.

@@ -72,22 +72,38 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn sqlite() -> Self {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("crm.db").display());
-        Self::start(Settings::for_database(url), TestDatabase::Sqlite(dir)).await
+        Self::sqlite_with(|_| {}).await
     }
 
     /// A server on a fresh PostgreSQL database, or None without a server URL.
     pub async fn postgres() -> Option<Self> {
+        Self::postgres_with(|_| {}).await
+    }
+
+    /// A server on a fresh PostgreSQL database with settings of the test's
+    /// choosing, or None without a server URL.
+    pub async fn postgres_with(configure: impl FnOnce(&mut Settings)) -> Option<Self> {
         let (admin_url, name) = create_postgres_database().await?;
-        let url = with_database(&admin_url, &name);
-        Some(
-            Self::start(
-                Settings::for_database(url),
-                TestDatabase::Postgres { admin_url, name },
-            )
-            .await,
-        )
+        let mut settings = Settings::for_database(with_database(&admin_url, &name));
+        configure(&mut settings);
+        Some(Self::start(settings, TestDatabase::Postgres { admin_url, name }).await)
+    }
+
+    /// A server on a fresh SQLite file with settings of the test's choosing.
+    pub async fn sqlite_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("crm.db").display());
+        let mut settings = Settings::for_database(url);
+        configure(&mut settings);
+        Self::start(settings, TestDatabase::Sqlite(dir)).await
+    }
+
+    /// A server on each engine the suite runs on (PostgreSQL when
+    /// CRM_TEST_POSTGRES_URL is set), with the same settings.
+    pub async fn on_each_engine(configure: impl Fn(&mut Settings)) -> Vec<Self> {
+        let mut servers = vec![Self::sqlite_with(&configure).await];
+        servers.extend(Self::postgres_with(&configure).await);
+        servers
     }
 
     pub async fn start_with(settings: Settings) -> Self {
