@@ -22,9 +22,30 @@ pub fn optional(value: &str, max: usize) -> Result<String, String> {
     Ok(trimmed.to_owned())
 }
 
+/// The case fold text filters compare by: each character's Unicode lower
+/// case, character by character (no context rules, so a substring folds as
+/// it does inside its text), with final sigma as sigma. Searchable columns
+/// store their text folded this way and patterns are folded the same.
+pub fn fold(text: &str) -> String {
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'ς' { 'σ' } else { c })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folding_lowers_every_script_character_by_character() {
+        assert_eq!(fold("ÄPFEL GmbH"), "äpfel gmbh");
+        assert_eq!(fold("ΟΔΟΣ"), "οδοσ");
+        assert_eq!(fold("οδος"), "οδοσ");
+        // İ lowers to i and a combining dot, in the column and the pattern alike.
+        assert_eq!(fold("İstanbul"), "i\u{307}stanbul");
+        assert_eq!(fold("客户"), "客户");
+    }
 
     #[test]
     fn required_text_is_trimmed_and_bounded() {

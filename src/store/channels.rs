@@ -8,6 +8,7 @@ use super::resources::{Table, from_json, meta_of, required_code, to_json};
 use crate::domain::ClosedEnum;
 use crate::domain::channel::Channel;
 use crate::domain::resource::{Resource, Timestamp};
+use crate::domain::text::fold;
 use crate::error::Error;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -31,6 +32,8 @@ pub struct Model {
     pub update_time: i64,
     pub delete_time: Option<i64>,
     pub version: i64,
+    pub display_name_folded: String,
+    pub owning_department_folded: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -57,6 +60,14 @@ impl Table for Channel {
         })
     }
 
+    fn folded(field: &str) -> Option<Column> {
+        Some(match field {
+            "display_name" => Column::DisplayNameFolded,
+            "owning_department" => Column::OwningDepartmentFolded,
+            _ => return None,
+        })
+    }
+
     fn to_row(resource: &Resource<Self>) -> Result<ActiveModel, Error> {
         let (c, m) = (&resource.body, &resource.meta);
         Ok(ActiveModel {
@@ -74,6 +85,8 @@ impl Table for Channel {
             update_time: Set(m.update_time.micros()),
             delete_time: Set(m.delete_time.map(Timestamp::micros)),
             version: Set(m.version),
+            display_name_folded: Set(fold(&c.display_name)),
+            owning_department_folded: Set(fold(&c.owning_department)),
         })
     }
 

@@ -8,6 +8,7 @@ use super::resources::{Table, code_of, from_code, from_json, meta_of, required_c
 use crate::domain::ClosedEnum;
 use crate::domain::customer::{Behaviour, Customer, Demographics, Geography};
 use crate::domain::resource::{Resource, Timestamp};
+use crate::domain::text::fold;
 use crate::error::Error;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -46,6 +47,15 @@ pub struct Model {
     pub update_time: i64,
     pub delete_time: Option<i64>,
     pub version: i64,
+    pub display_name_folded: String,
+    pub country_folded: String,
+    pub province_folded: String,
+    pub city_folded: String,
+    pub sales_region_folded: String,
+    pub age_band_folded: String,
+    pub income_band_folded: String,
+    pub occupation_folded: String,
+    pub education_folded: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -90,6 +100,21 @@ impl Table for Customer {
         })
     }
 
+    fn folded(field: &str) -> Option<Column> {
+        Some(match field {
+            "display_name" => Column::DisplayNameFolded,
+            "geography.country" => Column::CountryFolded,
+            "geography.province" => Column::ProvinceFolded,
+            "geography.city" => Column::CityFolded,
+            "geography.sales_region" => Column::SalesRegionFolded,
+            "demographics.age_band" => Column::AgeBandFolded,
+            "demographics.income_band" => Column::IncomeBandFolded,
+            "demographics.occupation" => Column::OccupationFolded,
+            "demographics.education" => Column::EducationFolded,
+            _ => return None,
+        })
+    }
+
     fn to_row(resource: &Resource<Self>) -> Result<ActiveModel, Error> {
         let (c, m) = (&resource.body, &resource.meta);
         Ok(ActiveModel {
@@ -123,6 +148,15 @@ impl Table for Customer {
             update_time: Set(m.update_time.micros()),
             delete_time: Set(m.delete_time.map(Timestamp::micros)),
             version: Set(m.version),
+            display_name_folded: Set(fold(&c.display_name)),
+            country_folded: Set(fold(&c.geography.country)),
+            province_folded: Set(fold(&c.geography.province)),
+            city_folded: Set(fold(&c.geography.city)),
+            sales_region_folded: Set(fold(&c.geography.sales_region)),
+            age_band_folded: Set(fold(&c.demographics.age_band)),
+            income_band_folded: Set(fold(&c.demographics.income_band)),
+            occupation_folded: Set(fold(&c.demographics.occupation)),
+            education_folded: Set(fold(&c.demographics.education)),
         })
     }
 

@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, Condition, DynIden, EntityName, IdenStatic};
 use super::labels;
 use super::resources::Table;
 use crate::domain::filter::{Filter, Op, Value};
+use crate::domain::text::fold;
 use crate::error::Error;
 
 /// The condition for a resource table, labels included.
@@ -15,15 +16,37 @@ pub fn condition<T: Table>(filter: &Filter) -> Result<Condition, Error> {
         table: T::Entity::default().table_name().to_owned().into_iden(),
         id: T::ID.as_str().to_owned().into_iden(),
     };
-    build(filter, &T::column, Some(&labels))
+    build(
+        filter,
+        &Columns {
+            plain: &T::column,
+            folded: &T::folded,
+        },
+        Some(&labels),
+    )
 }
 
 /// The condition for a table without labels, given its field -> column map.
+/// Its text columns hold ASCII only (names, gRPC methods, actors from ASCII
+/// metadata), so text matches fold them with SQL's `lower()`.
 pub fn condition_on<C: ColumnTrait>(
     filter: &Filter,
     column: fn(&str) -> Option<C>,
 ) -> Result<Condition, Error> {
-    build(filter, &column, None)
+    build(
+        filter,
+        &Columns {
+            plain: &column,
+            folded: &|_| None,
+        },
+        None,
+    )
+}
+
+/// Where a table keeps each field: as is, and folded for text matches.
+struct Columns<'a, C> {
+    plain: &'a dyn Fn(&str) -> Option<C>,
+    folded: &'a dyn Fn(&str) -> Option<C>,
 }
 
 /// Where a table's labels are indexed: its name and id column.
@@ -34,7 +57,7 @@ struct LabelsOf {
 
 fn build<C: ColumnTrait>(
     filter: &Filter,
-    column: &dyn Fn(&str) -> Option<C>,
+    columns: &Columns<'_, C>,
     labels: Option<&LabelsOf>,
 ) -> Result<Condition, Error> {
     let label_query = |key: &str, value: Option<&str>| match labels {
@@ -48,16 +71,20 @@ fn build<C: ColumnTrait>(
     };
     Ok(match filter {
         Filter::And(parts) => parts.iter().try_fold(Condition::all(), |all, part| {
-            Ok::<_, Error>(all.add(build(part, column, labels)?))
+            Ok::<_, Error>(all.add(build(part, columns, labels)?))
         })?,
         Filter::Or(parts) => parts.iter().try_fold(Condition::any(), |any, part| {
-            Ok::<_, Error>(any.add(build(part, column, labels)?))
+            Ok::<_, Error>(any.add(build(part, columns, labels)?))
         })?,
-        Filter::Not(inner) => build(inner, column, labels)?.not(),
+        Filter::Not(inner) => build(inner, columns, labels)?.not(),
         Filter::Compare { field, op, value } => {
-            let column = column(field)
+            let column = (columns.plain)(field)
                 .ok_or_else(|| Error::internal(format!("no column for filter field {field}")))?;
-            Condition::all().add(compare(column, *op, value)?)
+            let expr = match op {
+                Op::Has | Op::Prefix => text_match((columns.folded)(field), column, *op, value)?,
+                _ => compare(column, *op, value),
+            };
+            Condition::all().add(expr)
         }
         Filter::Label { key, op, value } => {
             let exists = label_query(key, Some(value))?;
@@ -72,36 +99,46 @@ fn build<C: ColumnTrait>(
     })
 }
 
-fn compare<C: ColumnTrait>(column: C, op: Op, value: &Value) -> Result<Expr, Error> {
+fn compare<C: ColumnTrait>(column: C, op: Op, value: &Value) -> Expr {
     let bound: sea_orm::Value = match value {
         Value::Text(s) => s.clone().into(),
         Value::Integer(n) | Value::Timestamp(n) => (*n).into(),
         Value::Bool(b) => (*b).into(),
         Value::Enum(code) => (*code).into(),
     };
-    Ok(match op {
-        Op::Eq => column.eq(bound),
+    match op {
+        Op::Eq | Op::Has | Op::Prefix => column.eq(bound),
         Op::Ne => column.ne(bound),
         Op::Lt => column.lt(bound),
         Op::Le => column.lte(bound),
         Op::Gt => column.gt(bound),
         Op::Ge => column.gte(bound),
-        // Both text matches fold case on both sides, so SQLite (whose LIKE
-        // ignores ASCII case) and PostgreSQL (whose LIKE does not) agree.
-        Op::Has | Op::Prefix => {
-            let Value::Text(text) = value else {
-                return Err(Error::internal("text match on a non-text value"));
-            };
-            let escaped = escape_like(&text.to_lowercase());
-            let pattern = if op == Op::Has {
-                format!("%{escaped}%")
-            } else {
-                format!("{escaped}%")
-            };
-            Expr::expr(Func::lower(Expr::col(column.as_column_ref())))
-                .like(LikeExpr::new(pattern).escape('\\'))
-        }
-    })
+    }
+}
+
+/// `:` (substring) and prefix matches, case-insensitive: the pattern is
+/// folded as the folded column was when the row was written; a table whose
+/// text is ASCII only folds the column with `lower()` instead.
+fn text_match<C: ColumnTrait>(
+    folded: Option<C>,
+    column: C,
+    op: Op,
+    value: &Value,
+) -> Result<Expr, Error> {
+    let Value::Text(text) = value else {
+        return Err(Error::internal("text match on a non-text value"));
+    };
+    let escaped = escape_like(&fold(text));
+    let pattern = if op == Op::Has {
+        format!("%{escaped}%")
+    } else {
+        format!("{escaped}%")
+    };
+    let searched = match folded {
+        Some(folded) => Expr::col(folded.as_column_ref()),
+        None => Expr::expr(Func::lower(Expr::col(column.as_column_ref()))),
+    };
+    Ok(searched.like(LikeExpr::new(pattern).escape('\\')))
 }
 
 /// Escapes LIKE's wildcards so they match themselves.

@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(ByteOrderText),
             Box::new(MutationMachinery),
             Box::new(SingletonLeases),
+            Box::new(FoldedText),
         ]
     }
 }
@@ -510,5 +511,93 @@ impl MigrationTrait for SingletonLeases {
                     .to_owned(),
             )
             .await
+    }
+}
+
+/// A case-folded copy of every text column that `:` and prefix filters
+/// search, written with the row by the same fold as the filter's pattern
+/// (`domain::text::fold`), since neither engine's `lower()` folds beyond
+/// ASCII under byte-order collation. Rows written before are backfilled here.
+struct FoldedText;
+
+impl MigrationName for FoldedText {
+    fn name(&self) -> &str {
+        "m20261203_000006_folded_text"
+    }
+}
+
+const FOLDED_TEXT: &[(&str, &[&str])] = &[
+    (
+        "customers",
+        &[
+            "display_name",
+            "country",
+            "province",
+            "city",
+            "sales_region",
+            "age_band",
+            "income_band",
+            "occupation",
+            "education",
+        ],
+    ),
+    ("channels", &["display_name", "owning_department"]),
+];
+
+/// Rows backfilled per read.
+const BACKFILL_BATCH: u64 = 500;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for FoldedText {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use sea_orm::ConnectionTrait;
+        for (table, columns) in FOLDED_TEXT {
+            // SQLite adds one column per ALTER TABLE.
+            for column in *columns {
+                manager
+                    .alter_table(
+                        Table::alter()
+                            .table(Alias::new(*table))
+                            .add_column(text(Alias::new(format!("{column}_folded"))).default(""))
+                            .to_owned(),
+                    )
+                    .await?;
+            }
+            let db = manager.get_connection();
+            let mut after: Option<uuid::Uuid> = None;
+            loop {
+                let mut select = Query::select();
+                select
+                    .column(Alias::new("id"))
+                    .columns(columns.iter().map(|c| Alias::new(*c)))
+                    .from(Alias::new(*table))
+                    .order_by(Alias::new("id"), Order::Asc)
+                    .limit(BACKFILL_BATCH);
+                if let Some(after) = after {
+                    select.and_where(Expr::col(Alias::new("id")).gt(after));
+                }
+                let rows = db.query_all(&select).await?;
+                for row in &rows {
+                    let id: uuid::Uuid = row.try_get("", "id")?;
+                    let mut update = Query::update();
+                    update
+                        .table(Alias::new(*table))
+                        .and_where(Expr::col(Alias::new("id")).eq(id));
+                    for column in *columns {
+                        let value: String = row.try_get("", column)?;
+                        update.value(
+                            Alias::new(format!("{column}_folded")),
+                            crate::domain::text::fold(&value),
+                        );
+                    }
+                    db.execute(&update).await?;
+                    after = Some(id);
+                }
+                if (rows.len() as u64) < BACKFILL_BATCH {
+                    break;
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -33,6 +33,10 @@ pub trait Table: ResourceBody {
 
     /// The column behind a filterable or orderable field path.
     fn column(field: &str) -> Option<Col<Self>>;
+    /// The case-folded copy (`domain::text::fold`) of a text field's column,
+    /// which `:` and prefix filters search. Every text filter field of a
+    /// resource has one.
+    fn folded(field: &str) -> Option<Col<Self>>;
     fn to_row(resource: &Resource<Self>) -> Result<ActiveRow<Self>, Error>;
     fn from_row(row: Row<Self>) -> Result<Resource<Self>, Error>;
 }

@@ -3,6 +3,7 @@
 //! request they were issued for.
 
 use crm::pb::{self, customer::Tier};
+use sea_orm::ConnectionTrait;
 use tonic::Code;
 
 use crate::support::*;
@@ -198,6 +199,42 @@ db_tests! {
         }
     }
 
+    async fn text_matches_ignore_case_in_every_script_on_every_engine(s) {
+        seed(&s, &[
+            ("ÄPFEL GmbH", Tier::Key, "MÜNCHEN", &[]),
+            ("Äpfelkorn", Tier::Key, "ΑΘΗΝΑ", &[]),
+            ("Apfel AG", Tier::General, "EAST", &[]),
+            ("ΟΔΟΣ Travel", Tier::General, "ΘΕΣΣΑΛΟΝΙΚΗ", &[]),
+        ]).await;
+        let sorted = |filter: &str| {
+            let s = s.clone();
+            let filter = filter.to_owned();
+            async move {
+                let (mut names, _) = all_pages(&s, &filter, "", 10).await;
+                names.sort();
+                names
+            }
+        };
+        assert_eq!(sorted("display_name : \"äpfel\"").await, ["ÄPFEL GmbH", "Äpfelkorn"]);
+        assert_eq!(sorted("display_name : \"ÄPFEL\"").await, ["ÄPFEL GmbH", "Äpfelkorn"]);
+        assert_eq!(sorted("display_name = \"äpf*\"").await, ["ÄPFEL GmbH", "Äpfelkorn"], "prefix");
+        assert_eq!(sorted("display_name : \"apfel\"").await, ["Apfel AG"], "Ä is not A");
+        assert_eq!(sorted("geography.sales_region : \"münchen\"").await, ["ÄPFEL GmbH"]);
+        assert_eq!(sorted("geography.sales_region : \"αθην\"").await, ["Äpfelkorn"]);
+        // A final sigma matches a sigma inside a word and the other way round.
+        assert_eq!(sorted("display_name : \"οδοσ\"").await, ["ΟΔΟΣ Travel"]);
+        assert_eq!(sorted("geography.sales_region : \"θεςς\"").await, ["ΟΔΟΣ Travel"]);
+        // Equality stays exact.
+        assert_eq!(sorted("display_name = \"äpfel gmbh\"").await, Vec::<String>::new());
+        assert_eq!(sorted("display_name = \"ÄPFEL GmbH\"").await, ["ÄPFEL GmbH"]);
+
+        let mut hotline = channel("Beschwerde-Hotline");
+        hotline.owning_department = "KUNDENDIENST ÜBERSEE".into();
+        s.channels().create_channel(pb::CreateChannelRequest { channel: Some(hotline), request_id: String::new() }).await.unwrap();
+        let found = s.channels().list_channels(pb::ListChannelsRequest { filter: "owning_department : \"übersee\"".into(), ..Default::default() }).await.unwrap().into_inner();
+        assert_eq!(found.channels.len(), 1, "channels fold their text too");
+    }
+
     async fn text_sorts_by_bytes_on_every_engine(s) {
         for name in ["a", "Ä", "B", "b", "Z"] {
             create_customer(&s, customer(name)).await;
@@ -205,5 +242,62 @@ db_tests! {
         assert_eq!(all_pages(&s, "", "display_name", 2).await.0, ["B", "Z", "a", "b", "Ä"]);
         let (names, _) = all_pages(&s, "display_name < \"a\"", "display_name", 10).await;
         assert_eq!(names, ["B", "Z"]);
+    }
+}
+
+/// Rows written before the folded columns existed are folded by the
+/// migration that adds them: undo that migration on a live database, start
+/// the server again, and search.
+#[tokio::test]
+async fn the_migration_folds_rows_written_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut urls = vec![format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("crm.db").display()
+    )];
+    let postgres = PostgresDatabase::create().await;
+    urls.extend(postgres.as_ref().map(PostgresDatabase::url));
+    for url in urls {
+        let s = TestServer::start_with(crm::settings::Settings::for_database(&url)).await;
+        create_customer(&s, customer("ÄPFEL GmbH")).await;
+        s.shutdown().await.unwrap();
+
+        let db = sea_orm::Database::connect(&url).await.unwrap();
+        for column in [
+            "display_name",
+            "country",
+            "province",
+            "city",
+            "sales_region",
+            "age_band",
+            "income_band",
+            "occupation",
+            "education",
+        ] {
+            db.execute_unprepared(&format!(
+                "ALTER TABLE customers DROP COLUMN {column}_folded"
+            ))
+            .await
+            .unwrap();
+        }
+        for column in ["display_name", "owning_department"] {
+            db.execute_unprepared(&format!("ALTER TABLE channels DROP COLUMN {column}_folded"))
+                .await
+                .unwrap();
+        }
+        db.execute_unprepared(
+            "DELETE FROM seaql_migrations WHERE version = 'm20261203_000006_folded_text'",
+        )
+        .await
+        .unwrap();
+        db.close().await.unwrap();
+
+        let s = TestServer::start_with(crm::settings::Settings::for_database(&url)).await;
+        let (names, _) = all_pages(&s, "display_name : \"äpfel\"", "", 10).await;
+        assert_eq!(names, ["ÄPFEL GmbH"], "on {url}");
+        s.shutdown().await.unwrap();
+    }
+    if let Some(postgres) = postgres {
+        postgres.drop().await;
     }
 }

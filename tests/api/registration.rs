@@ -20,10 +20,15 @@ fn columns<T: Table>() -> Vec<(String, bool)> {
                 field.path
             )
         });
-        found.push((
-            column.as_str().to_owned(),
-            matches!(field.ty, FieldType::Text),
-        ));
+        let is_text = matches!(field.ty, FieldType::Text);
+        assert_eq!(
+            T::folded(field.path).is_some(),
+            is_text,
+            "{}: text filter field {} needs a folded column, and only text fields have one",
+            T::COLLECTION.plural,
+            field.path
+        );
+        found.push((column.as_str().to_owned(), is_text));
     }
     for field in T::ORDERABLE.fields {
         assert!(
