@@ -92,16 +92,21 @@ impl OrderBy {
     }
 }
 
-/// One sort key value of the last row a page returned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One sort key value of the last row a page returned. Integers (and
+/// timestamps, as microseconds) are tried before reals when a token is read
+/// back, so each comes back as the variant it was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum KeyValue {
     Integer(i64),
+    Real(f64),
     Text(String),
+    /// An absent value (a nullable key): sorts after every value.
+    Null,
 }
 
 /// Where the next page starts: after the row with these sort keys and id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cursor {
     #[serde(rename = "k")]
     pub keys: Vec<KeyValue>,

@@ -5,6 +5,7 @@ mod channels;
 mod customers;
 pub mod events;
 mod filter;
+mod keyset;
 mod labels;
 pub mod leases;
 pub mod migration;

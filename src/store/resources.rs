@@ -3,15 +3,12 @@
 //! A resource plugs in by implementing [`Table`].
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, ModelTrait, Order, QueryFilter,
-    QueryOrder, QuerySelect, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use super::{Tx, db_error, filter, labels};
+use super::{Tx, db_error, filter, keyset, labels};
 use crate::domain::ClosedEnum;
-use crate::domain::listing::{Cursor, KeyValue, ListQuery, Page};
+use crate::domain::listing::{ListQuery, Page};
 use crate::domain::resource::{Meta, Resource, ResourceBody, Timestamp};
 use crate::error::Error;
 
@@ -151,12 +148,6 @@ pub async fn list<T: Table>(tx: &Tx, query: &ListQuery) -> Result<Page<Resource<
             T::column(field).ok_or_else(|| Error::internal(format!("no column for {field}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let direction = if query.order.descending {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
-
     let mut select = T::Entity::find();
     if let (Some(parent), Some((column, _))) = (query.parent, T::PARENT) {
         select = select.filter(column.eq(parent));
@@ -168,17 +159,15 @@ pub async fn list<T: Table>(tx: &Tx, query: &ListQuery) -> Result<Page<Resource<
         select = select.filter(filter::condition::<T>(tree)?);
     }
     if let Some(cursor) = &query.after {
-        select = select.filter(after_cursor::<T>(
+        select = select.filter(keyset::after(
             &order_columns,
+            T::ID,
             cursor,
             query.order.descending,
         )?);
     }
-    for column in &order_columns {
-        select = select.order_by(*column, direction.clone());
-    }
+    let select = keyset::order(select, &order_columns, T::ID, query.order.descending);
     let rows = select
-        .order_by(T::ID, direction)
         .limit(query.page_size + 1)
         .all(tx.conn())
         .await
@@ -192,62 +181,11 @@ pub async fn list<T: Table>(tx: &Tx, query: &ListQuery) -> Result<Page<Resource<
             break;
         }
         if more && i as u64 + 1 == query.page_size {
-            next = Some(cursor_of::<T>(&row, &order_columns)?);
+            next = Some(keyset::cursor_of(&row, &order_columns, T::ID)?);
         }
         items.push(T::from_row(row)?);
     }
     Ok(Page { items, next })
-}
-
-/// `(k1, k2, .., id) > (v1, v2, .., last_id)`: one row-value comparison, which
-/// an index on the same columns serves directly.
-fn after_cursor<T: Table>(
-    columns: &[Col<T>],
-    cursor: &Cursor,
-    descending: bool,
-) -> Result<Expr, Error> {
-    if cursor.keys.len() != columns.len() {
-        return Err(Error::invalid("page_token", "does not match order_by"));
-    }
-    let table = T::Entity::default();
-    let left = Expr::tuple(
-        columns
-            .iter()
-            .chain(std::iter::once(&T::ID))
-            .map(|column| Expr::col((table, *column))),
-    );
-    let right = Expr::tuple(
-        cursor
-            .keys
-            .iter()
-            .map(|key| match key {
-                KeyValue::Integer(n) => Expr::val(*n),
-                KeyValue::Text(s) => Expr::val(s.clone()),
-            })
-            .chain(std::iter::once(Expr::val(cursor.id))),
-    );
-    Ok(if descending {
-        left.lt(right)
-    } else {
-        left.gt(right)
-    })
-}
-
-fn cursor_of<T: Table>(row: &Row<T>, columns: &[Col<T>]) -> Result<Cursor, Error> {
-    let keys = columns
-        .iter()
-        .map(|column| match row.get(*column) {
-            Value::BigInt(Some(n)) => Ok(KeyValue::Integer(n)),
-            Value::Int(Some(n)) => Ok(KeyValue::Integer(n.into())),
-            Value::String(Some(s)) => Ok(KeyValue::Text(s)),
-            other => Err(Error::internal(format!("cannot page on {other:?}"))),
-        })
-        .collect::<Result<_, _>>()?;
-    let id = match row.get(T::ID) {
-        Value::Uuid(Some(id)) => id,
-        other => return Err(Error::internal(format!("id column held {other:?}"))),
-    };
-    Ok(Cursor { keys, id })
 }
 
 /// The bookkeeping columns every resource table has, as a [`Meta`].
