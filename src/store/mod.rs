@@ -4,6 +4,7 @@
 mod channels;
 mod customers;
 pub mod events;
+mod failure;
 mod filter;
 mod labels;
 pub mod leases;
@@ -22,6 +23,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 use crate::error::Error;
+use failure::Failure;
 
 pub use requests::RequestRecord;
 pub use resources::{
@@ -124,25 +126,21 @@ impl Store {
     }
 }
 
-/// Classifies a database error: connection trouble is retryable
-/// (UNAVAILABLE), anything else is a bug (INTERNAL), logged with its cause.
+/// Classifies a database error by its engine code (see `failure`): a
+/// transaction the engine gave up for a concurrent one is retryable
+/// (ABORTED), storage that cannot serve now is retryable (UNAVAILABLE),
+/// anything else is a bug (INTERNAL). The cause is kept for the log.
 pub(crate) fn db_error(err: DbErr) -> Error {
-    match &err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Error::Unavailable(err.to_string()),
-        _ if is_busy(&err) => Error::Unavailable(err.to_string()),
-        _ => Error::Internal(err.to_string()),
+    match failure::classify(&err) {
+        Failure::Conflict => Error::TransactionAborted(err.to_string()),
+        Failure::Unavailable => Error::Unavailable(err.to_string()),
+        Failure::UniqueViolation | Failure::ForeignKeyViolation | Failure::Other => {
+            Error::Internal(err.to_string())
+        }
     }
-}
-
-fn is_busy(err: &DbErr) -> bool {
-    let text = err.to_string();
-    text.contains("database is locked") || text.contains("could not serialize access")
 }
 
 /// Whether the error is a unique-constraint violation.
 pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
+    failure::classify(err) == Failure::UniqueViolation
 }
