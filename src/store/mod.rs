@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -40,6 +40,10 @@ pub enum SqliteSync {
     /// Survives a process crash; a power loss may drop the last commits.
     Normal,
 }
+
+/// The key of the PostgreSQL advisory lock that serializes migrations: the
+/// bytes of "crm:migr", fixed so every copy of every version agrees.
+const MIGRATION_LOCK: i64 = i64::from_be_bytes(*b"crm:migr");
 
 /// A pool of connections to the one database.
 #[derive(Clone, Debug)]
@@ -90,11 +94,29 @@ impl Store {
         Ok(Store { db })
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration, one copy at a time. The whole run is
+    /// one transaction that holds the migration lock, so copies starting
+    /// together cannot both find a migration pending and both apply it, and
+    /// a failed run leaves nothing half-applied.
+    ///
+    /// On SQLite the lock is the write lock: `write` starts IMMEDIATE, and a
+    /// second copy waits for it (up to the busy timeout). On PostgreSQL,
+    /// where DDL does not block a second copy from reading an empty
+    /// migration table, it is an advisory lock on a fixed key. It is
+    /// transaction-scoped: commit, rollback or a dropped connection release
+    /// it, so it can never stay behind on a pooled connection.
     pub async fn migrate(&self) -> Result<(), Error> {
-        migration::Migrator::up(&self.db, None)
+        let tx = self.write().await?;
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            tx.conn()
+                .execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                .await
+                .map_err(db_error)?;
+        }
+        migration::Migrator::up(tx.conn(), None)
             .await
-            .map_err(db_error)
+            .map_err(db_error)?;
+        tx.commit().await
     }
 
     /// Starts a transaction that will write. On SQLite it starts IMMEDIATE,
