@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -135,9 +135,27 @@ impl Store {
         Ok(Tx(tx))
     }
 
-    /// Starts a transaction that only reads: one consistent snapshot.
+    /// Starts a transaction that only reads, with one snapshot for all its
+    /// statements: a reader of the counters and then the events must not
+    /// see a retention commit land between the two and skip what it
+    /// removed. PostgreSQL's default, READ COMMITTED, takes a new snapshot
+    /// per statement, so it runs REPEATABLE READ, READ ONLY (which never
+    /// fails with a serialization error). SQLite's deferred transaction
+    /// already reads one snapshot from its first read to its end (WAL).
     pub async fn read(&self) -> Result<Tx, Error> {
-        let tx = self.db.begin().await.map_err(db_error)?;
+        let options = match self.db.get_database_backend() {
+            DbBackend::Postgres => TransactionOptions {
+                isolation_level: Some(IsolationLevel::RepeatableRead),
+                access_mode: Some(AccessMode::ReadOnly),
+                ..Default::default()
+            },
+            _ => TransactionOptions::default(),
+        };
+        let tx = self
+            .db
+            .begin_with_options(options)
+            .await
+            .map_err(db_error)?;
         Ok(Tx(tx))
     }
 

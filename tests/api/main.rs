@@ -18,3 +18,4 @@ mod mutations;
 mod registration;
 mod relay;
 mod server;
+mod snapshots;
