@@ -36,6 +36,11 @@ pub enum Error {
     /// The call ran past the server's time limit.
     #[error("deadline exceeded")]
     TimedOut,
+    /// The database rolled the call's transaction back in favour of a
+    /// concurrent one (deadlock, serialization failure): nothing was written
+    /// and the same call can be retried at once. The text is logged.
+    #[error("transaction aborted: {0}")]
+    TransactionAborted(String),
     /// Storage cannot be reached; the call is safe to retry.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

@@ -4,6 +4,7 @@
 mod channels;
 mod customers;
 pub mod events;
+mod failure;
 mod filter;
 mod keyset;
 mod labels;
@@ -17,12 +18,13 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
 use crate::error::Error;
+use failure::Failure;
 
 pub use requests::RequestRecord;
 pub use resources::{
@@ -39,6 +41,10 @@ pub enum SqliteSync {
     /// Survives a process crash; a power loss may drop the last commits.
     Normal,
 }
+
+/// The key of the PostgreSQL advisory lock that serializes migrations: the
+/// bytes of "crm:migr", fixed so every copy of every version agrees.
+const MIGRATION_LOCK: i64 = i64::from_be_bytes(*b"crm:migr");
 
 /// A pool of connections to the one database.
 #[derive(Clone, Debug)]
@@ -89,11 +95,29 @@ impl Store {
         Ok(Store { db })
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration, one copy at a time. The whole run is
+    /// one transaction that holds the migration lock, so copies starting
+    /// together cannot both find a migration pending and both apply it, and
+    /// a failed run leaves nothing half-applied.
+    ///
+    /// On SQLite the lock is the write lock: `write` starts IMMEDIATE, and a
+    /// second copy waits for it (up to the busy timeout). On PostgreSQL,
+    /// where DDL does not block a second copy from reading an empty
+    /// migration table, it is an advisory lock on a fixed key. It is
+    /// transaction-scoped: commit, rollback or a dropped connection release
+    /// it, so it can never stay behind on a pooled connection.
     pub async fn migrate(&self) -> Result<(), Error> {
-        migration::Migrator::up(&self.db, None)
+        let tx = self.write().await?;
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            tx.conn()
+                .execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                .await
+                .map_err(db_error)?;
+        }
+        migration::Migrator::up(tx.conn(), None)
             .await
-            .map_err(db_error)
+            .map_err(db_error)?;
+        tx.commit().await
     }
 
     /// Starts a transaction that will write. On SQLite it starts IMMEDIATE,
@@ -112,9 +136,27 @@ impl Store {
         Ok(Tx(tx))
     }
 
-    /// Starts a transaction that only reads: one consistent snapshot.
+    /// Starts a transaction that only reads, with one snapshot for all its
+    /// statements: a reader of the counters and then the events must not
+    /// see a retention commit land between the two and skip what it
+    /// removed. PostgreSQL's default, READ COMMITTED, takes a new snapshot
+    /// per statement, so it runs REPEATABLE READ, READ ONLY (which never
+    /// fails with a serialization error). SQLite's deferred transaction
+    /// already reads one snapshot from its first read to its end (WAL).
     pub async fn read(&self) -> Result<Tx, Error> {
-        let tx = self.db.begin().await.map_err(db_error)?;
+        let options = match self.db.get_database_backend() {
+            DbBackend::Postgres => TransactionOptions {
+                isolation_level: Some(IsolationLevel::RepeatableRead),
+                access_mode: Some(AccessMode::ReadOnly),
+                ..Default::default()
+            },
+            _ => TransactionOptions::default(),
+        };
+        let tx = self
+            .db
+            .begin_with_options(options)
+            .await
+            .map_err(db_error)?;
         Ok(Tx(tx))
     }
 
@@ -125,25 +167,21 @@ impl Store {
     }
 }
 
-/// Classifies a database error: connection trouble is retryable
-/// (UNAVAILABLE), anything else is a bug (INTERNAL), logged with its cause.
+/// Classifies a database error by its engine code (see `failure`): a
+/// transaction the engine gave up for a concurrent one is retryable
+/// (ABORTED), storage that cannot serve now is retryable (UNAVAILABLE),
+/// anything else is a bug (INTERNAL). The cause is kept for the log.
 pub(crate) fn db_error(err: DbErr) -> Error {
-    match &err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Error::Unavailable(err.to_string()),
-        _ if is_busy(&err) => Error::Unavailable(err.to_string()),
-        _ => Error::Internal(err.to_string()),
+    match failure::classify(&err) {
+        Failure::Conflict => Error::TransactionAborted(err.to_string()),
+        Failure::Unavailable => Error::Unavailable(err.to_string()),
+        Failure::UniqueViolation | Failure::ForeignKeyViolation | Failure::Other => {
+            Error::Internal(err.to_string())
+        }
     }
-}
-
-fn is_busy(err: &DbErr) -> bool {
-    let text = err.to_string();
-    text.contains("database is locked") || text.contains("could not serialize access")
 }
 
 /// Whether the error is a unique-constraint violation.
 pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
+    failure::classify(err) == Failure::UniqueViolation
 }
