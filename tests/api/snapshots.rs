@@ -10,7 +10,7 @@ use crm::domain::customer::CustomerInput;
 use crm::pb::{self, stream_events_request::Position};
 use crm::store::events::{self as log, EventQuery};
 use crm::store::{SqliteSync, Store};
-use crm::usecases::{Call, Clock, Services};
+use crm::usecases::{Call, Clock, Retention, Services};
 use tokio_stream::StreamExt;
 use tonic::Code;
 
@@ -30,7 +30,11 @@ async fn retention_between_two_statements_of_one_read(url: &str) {
         store.clone(),
         clock.clone(),
         crm::grpc::encoders(),
-        RETENTION,
+        Retention {
+            events: RETENTION,
+            relay_hold_back: None,
+            chunk: 1000,
+        },
     )
     .await
     .expect("use cases start");
