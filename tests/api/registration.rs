@@ -84,3 +84,100 @@ async fn text_that_lists_filter_on_compares_by_bytes_on_postgres() {
     server.stop().await;
     assert!(wrong.is_empty(), "not COLLATE \"C\": {wrong:?}");
 }
+
+/// The crm services the .proto files declare: (full name, [(method, is a
+/// server stream)]).
+fn declared_services() -> Vec<(String, Vec<(String, bool)>)> {
+    use prost::Message;
+    let set = prost_types::FileDescriptorSet::decode(crm::pb::FILE_DESCRIPTOR_SET)
+        .expect("the descriptor set decodes");
+    set.file
+        .iter()
+        .filter(|file| file.package() == "crm.v1")
+        .flat_map(|file| {
+            file.service.iter().map(|service| {
+                let methods = service
+                    .method
+                    .iter()
+                    .map(|m| (m.name().to_owned(), m.server_streaming()))
+                    .collect();
+                (format!("crm.v1.{}", service.name()), methods)
+            })
+        })
+        .collect()
+}
+
+/// Every service the protos declare is routed (each of its methods answers
+/// something other than UNIMPLEMENTED), reports its health, and is offered
+/// by reflection; nothing else is.
+#[tokio::test]
+async fn every_declared_service_is_routed_reported_and_reflected() {
+    use tonic::codegen::http::uri::PathAndQuery;
+    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
+
+    let s = crate::support::TestServer::sqlite().await;
+    let services = declared_services();
+    assert!(services.len() >= 3, "found {services:?}");
+    let mut grpc = tonic::client::Grpc::new(s.channel.clone());
+    let mut health = tonic_health::pb::health_client::HealthClient::new(s.channel.clone());
+    for (service, methods) in &services {
+        for (method, streaming) in methods {
+            grpc.ready().await.unwrap();
+            let path = PathAndQuery::try_from(format!("/{service}/{method}")).unwrap();
+            // An empty message is a valid request of any type; the answer
+            // (likely INVALID_ARGUMENT) only has to come from a handler.
+            let request = tonic::Request::new(());
+            let codec = tonic_prost::ProstCodec::<(), ()>::default();
+            let code = if *streaming {
+                grpc.server_streaming(request, path, codec).await.err()
+            } else {
+                grpc.unary(request, path, codec).await.err()
+            }
+            .map(|status| status.code());
+            assert_ne!(
+                code,
+                Some(tonic::Code::Unimplemented),
+                "{service}/{method} is declared but not routed"
+            );
+        }
+        let status = health
+            .check(HealthCheckRequest {
+                service: service.clone(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{service} has no health status: {e:?}"))
+            .into_inner()
+            .status;
+        assert_eq!(status, ServingStatus::Serving as i32, "{service}");
+    }
+
+    let mut reflection =
+        tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient::new(
+            s.channel.clone(),
+        );
+    use tonic_reflection::pb::v1alpha::{
+        ServerReflectionRequest, server_reflection_request::MessageRequest,
+        server_reflection_response::MessageResponse,
+    };
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut answers = reflection
+        .server_reflection_info(tokio_stream::once(request))
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(MessageResponse::ListServicesResponse(list)) =
+        answers.message().await.unwrap().unwrap().message_response
+    else {
+        panic!("expected a service list");
+    };
+    let mut offered: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    offered.sort();
+    let mut expected: Vec<String> = services.into_iter().map(|(name, _)| name).collect();
+    expected.push("grpc.health.v1.Health".into());
+    expected.sort();
+    assert_eq!(offered, expected);
+    s.stop().await;
+}
