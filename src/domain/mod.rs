@@ -6,6 +6,7 @@
 mod closed_enum;
 
 pub mod channel;
+pub mod complaint;
 pub mod customer;
 pub mod event;
 pub mod filter;
