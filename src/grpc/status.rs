@@ -68,6 +68,10 @@ pub fn to_status(err: Error) -> Status {
             "OVERLOADED",
             "the server is at its limit of concurrent calls; retry with backoff".into(),
         ),
+        Error::LimitReached {
+            reason,
+            description,
+        } => (Code::ResourceExhausted, reason, description),
         Error::TimedOut => (
             Code::DeadlineExceeded,
             "SERVER_TIMEOUT",

@@ -17,3 +17,4 @@ mod mutations;
 mod registration;
 mod relay;
 mod server;
+mod streams;
