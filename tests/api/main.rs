@@ -16,5 +16,6 @@ mod listing;
 mod mutations;
 mod registration;
 mod relay;
+mod rows;
 mod server;
 mod streams;

@@ -6,28 +6,25 @@
 use crm::domain::channel::Channel;
 use crm::domain::customer::Customer;
 use crm::domain::filter::FieldType;
-use crm::store::Table;
-use sea_orm::{ConnectionTrait, Database, IdenStatic, Statement};
+use crm::store::{Persisted, column_name};
+use sea_orm::{ConnectionTrait, Database, Statement};
 
 /// (column, is text) for every filterable and orderable field.
-fn columns<T: Table>() -> Vec<(String, bool)> {
+fn columns<T: Persisted>() -> Vec<(String, bool)> {
     let mut found = Vec::new();
     for field in T::FILTER.fields {
-        let column = T::column(field.path).unwrap_or_else(|| {
+        let column = column_name::<T>(field.path).unwrap_or_else(|| {
             panic!(
                 "{}: filter field {} has no column",
                 T::COLLECTION.plural,
                 field.path
             )
         });
-        found.push((
-            column.as_str().to_owned(),
-            matches!(field.ty, FieldType::Text),
-        ));
+        found.push((column.to_owned(), matches!(field.ty, FieldType::Text)));
     }
     for field in T::ORDERABLE.fields {
         assert!(
-            T::column(field).is_some(),
+            column_name::<T>(field).is_some(),
             "{}: orderable field {field} has no column",
             T::COLLECTION.plural
         );
@@ -42,7 +39,10 @@ fn every_listed_field_of_every_resource_has_a_column() {
     assert!(!columns::<Channel>().is_empty());
 }
 
-async fn text_collations<T: Table>(db: &sea_orm::DatabaseConnection, table: &str) -> Vec<String> {
+async fn text_collations<T: Persisted>(
+    db: &sea_orm::DatabaseConnection,
+    table: &str,
+) -> Vec<String> {
     let mut wrong = Vec::new();
     for (column, is_text) in columns::<T>() {
         if !is_text {
