@@ -59,6 +59,9 @@ impl Application {
         )
         .await
         .context("starting the use cases")?;
+        services
+            .events
+            .limit_streams(settings.max_event_streams as usize);
         let (routes, health) = grpc::routes(&services)?;
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -110,6 +113,11 @@ impl Application {
                     })
                     .await
             })
+        };
+        // Every copy polls for the others' commits, once for all its streams.
+        let poll = {
+            let (events, stop) = (services.events.clone(), stop.clone());
+            tokio::spawn(async move { events.follow_other_copies(stop).await })
         };
         // Only with a NATS URL: no relay, no cost.
         let relay = settings.nats_url.clone().map(|url| {
@@ -179,6 +187,7 @@ impl Application {
         {
             tracing::warn!("housekeeping did not stop in time");
         }
+        let _ = poll.await;
         if let Some(relay) = relay {
             // The relay saw the stop signal with the streams; a publish stuck
             // on an unreachable server must not hold the exit.

@@ -33,6 +33,14 @@ pub enum Error {
     /// The server is at its limit of concurrent calls; retry with backoff.
     #[error("overloaded")]
     Overloaded,
+    /// A documented limit (not load) refuses the call, e.g. the number of
+    /// open streams; retry once the caller has released something.
+    #[error("{description}")]
+    LimitReached {
+        /// Stable UPPER_SNAKE reason, e.g. `TOO_MANY_STREAMS`.
+        reason: &'static str,
+        description: String,
+    },
     /// The call ran past the server's time limit.
     #[error("deadline exceeded")]
     TimedOut,

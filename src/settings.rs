@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::store::SqliteSync;
+use crate::usecases::DEFAULT_MAX_EVENT_STREAMS;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -73,6 +74,10 @@ pub struct Settings {
     /// refused at once with RESOURCE_EXHAUSTED. Open streams do not count.
     #[arg(long, env = "CRM_MAX_CONCURRENT_CALLS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub max_concurrent_calls: u32,
+    /// Most event streams (StreamEvents) open at once; a stream beyond it is
+    /// refused with RESOURCE_EXHAUSTED (reason `TOO_MANY_STREAMS`).
+    #[arg(long, env = "CRM_MAX_EVENT_STREAMS", default_value_t = DEFAULT_MAX_EVENT_STREAMS, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_event_streams: u32,
     /// How long shutdown waits for in-flight calls before it exits anyway.
     #[arg(long, env = "CRM_SHUTDOWN_GRACE", default_value = "10s", value_parser = positive_duration, global = true)]
     pub shutdown_grace: Duration,
@@ -132,6 +137,7 @@ impl Settings {
             log_format: LogFormat::Text,
             request_timeout: Duration::from_secs(30),
             max_concurrent_calls: 512,
+            max_event_streams: DEFAULT_MAX_EVENT_STREAMS,
             shutdown_grace: Duration::from_secs(10),
             event_retention: Duration::from_secs(30 * 24 * 3600),
             nats_url: None,
@@ -179,5 +185,6 @@ mod tests {
         assert_eq!(cli.settings.request_timeout, Duration::from_secs(2));
         assert!(Cli::try_parse_from(["crm", "--request-timeout", "0s"]).is_err());
         assert!(Cli::try_parse_from(["crm", "--max-concurrent-calls", "0"]).is_err());
+        assert!(Cli::try_parse_from(["crm", "--max-event-streams", "0"]).is_err());
     }
 }

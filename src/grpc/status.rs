@@ -88,6 +88,10 @@ pub fn to_status(err: Error) -> Status {
                 "the server is at its limit of concurrent calls; retry with backoff".into(),
             )
         }
+        Error::LimitReached {
+            reason,
+            description,
+        } => (Code::ResourceExhausted, reason, description),
         Error::TimedOut => (
             Code::DeadlineExceeded,
             "SERVER_TIMEOUT",

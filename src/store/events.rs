@@ -16,7 +16,7 @@ use crate::domain::filter::Filter;
 use crate::domain::resource::Timestamp;
 use crate::error::Error;
 
-pub mod entity {
+mod entity {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -50,7 +50,7 @@ pub mod entity {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub mod counter {
+mod counter {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

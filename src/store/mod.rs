@@ -9,7 +9,7 @@ mod filter;
 mod keyset;
 mod labels;
 pub mod leases;
-pub mod migration;
+mod migration;
 mod requests;
 mod resources;
 mod secrets;
@@ -28,9 +28,37 @@ use failure::Failure;
 
 pub use requests::RequestRecord;
 pub use resources::{
-    Table, from_json, get, get_for_update, insert, list, replace, require_live_parent, to_json,
+    from_json, get, get_for_update, insert, list, replace, require_live_parent, to_json,
 };
 pub use secrets::page_token_key;
+
+/// A resource the store keeps: the bound the layers above name. How it maps
+/// onto rows (`resources::Table`, its entity, columns and row conversions)
+/// stays inside the store; rows never leave it.
+pub trait Persisted: resources::Table {}
+impl<T: resources::Table> Persisted for T {}
+
+/// The column behind a filterable or orderable field of `T`, by name; None
+/// for a field with no column.
+pub fn column_name<T: Persisted>(field: &str) -> Option<&'static str> {
+    use sea_orm::IdenStatic;
+    T::column(field).map(|column| column.as_str())
+}
+
+/// The names of every migration, in the order they apply.
+pub fn migration_names() -> Vec<String> {
+    migration::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect()
+}
+
+/// The case-folded copy of a text field's column, which `:` and prefix
+/// filters search; None for a field without one.
+pub fn folded_column_name<T: Persisted>(field: &str) -> Option<&'static str> {
+    use sea_orm::IdenStatic;
+    T::folded(field).map(|column| column.as_str())
+}
 
 /// How durable a SQLite commit is. PostgreSQL always runs with its own
 /// (fsync, synchronous_commit) settings.

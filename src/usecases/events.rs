@@ -1,24 +1,38 @@
 //! The event log as callers use it: the audit list, and streams that replay
 //! from a cursor and then follow new events live, without gap or reordering.
+//!
+//! An idle stream costs no database reads: every stream waits on one watch
+//! channel holding the last committed sequence known to this process. The
+//! process's own writes bump it right after commit; one shared poll
+//! ([`EventLog::follow_other_copies`]) bumps it for writes by other copies
+//! of the service. A stream reads the database only when that position
+//! passes what it has already seen. How many streams may be open at once is
+//! bounded ([`EventLog::limit_streams`]).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::domain::event::{self, Event};
 use crate::domain::listing::{Cursor, KeyValue, PageTokens};
 use crate::error::Error;
 use crate::store::Store;
-use crate::store::events::{self as log, EventQuery};
+use crate::store::events::{self as log, EventQuery, LAST_SEQUENCE};
 
 use super::ListRequest;
 
 /// How many events a stream reads per query.
 const STREAM_BATCH: u64 = 256;
-/// A stream also looks for new events this often, for commits that another
-/// server process made (the in-process signal only covers this one).
-const POLL_EVERY: Duration = Duration::from_millis(500);
+/// How often the shared poll looks for commits that another copy of the
+/// service made (this process's own commits signal at once). One read per
+/// process, and none while no stream is open.
+pub const SHARED_POLL_EVERY: Duration = Duration::from_secs(1);
+/// Open streams allowed unless [`EventLog::limit_streams`] says otherwise.
+pub const DEFAULT_MAX_EVENT_STREAMS: u32 = 1000;
 
 /// Where a stream starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +59,44 @@ pub struct EventLog {
     committed: watch::Sender<i64>,
     /// Set when the server shuts down: every stream ends.
     stopping: watch::Sender<bool>,
+    /// Database reads made to feed open streams (batches and the shared
+    /// poll), for tests and metrics.
+    stream_reads: Arc<AtomicU64>,
+    slots: Arc<StreamSlots>,
+}
+
+/// How many streams are open, and how many may be.
+#[derive(Debug)]
+struct StreamSlots {
+    open: AtomicUsize,
+    max: AtomicUsize,
+}
+
+/// One open stream's slot, given back when the stream's task ends: the
+/// client went away, the stream failed, or the server stops.
+struct StreamSlot(Arc<StreamSlots>);
+
+impl StreamSlots {
+    fn take(self: &Arc<Self>) -> Result<StreamSlot, Error> {
+        let max = self.max.load(Ordering::Relaxed);
+        self.open
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
+                (open < max).then_some(open + 1)
+            })
+            .map(|_| StreamSlot(self.clone()))
+            .map_err(|_| Error::LimitReached {
+                reason: "TOO_MANY_STREAMS",
+                description: format!(
+                    "at most {max} event streams may be open at once; close one or retry later"
+                ),
+            })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl EventLog {
@@ -54,7 +106,55 @@ impl EventLog {
             tokens,
             committed: watch::Sender::new(0),
             stopping: watch::Sender::new(false),
+            stream_reads: Arc::new(AtomicU64::new(0)),
+            slots: Arc::new(StreamSlots {
+                open: AtomicUsize::new(0),
+                max: AtomicUsize::new(DEFAULT_MAX_EVENT_STREAMS as usize),
+            }),
         }
+    }
+
+    /// Sets how many streams may be open at once (for every clone of this
+    /// log); streams beyond it are refused with RESOURCE_EXHAUSTED.
+    pub fn limit_streams(&self, max: usize) {
+        self.slots.max.store(max, Ordering::Relaxed);
+    }
+
+    /// How many streams are open now.
+    pub fn open_streams(&self) -> usize {
+        self.slots.open.load(Ordering::Acquire)
+    }
+
+    /// The one shared poll, until `stop` is cancelled: while any stream is
+    /// open, reads the last committed sequence every [`SHARED_POLL_EVERY`]
+    /// and wakes the streams when another copy of the service committed.
+    pub async fn follow_other_copies(&self, stop: CancellationToken) {
+        let mut ticks = tokio::time::interval(SHARED_POLL_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = stop.cancelled() => return,
+            }
+            if self.open_streams() == 0 {
+                continue;
+            }
+            let polled = tokio::select! {
+                polled = self.last_committed() => polled,
+                () = stop.cancelled() => return,
+            };
+            match polled {
+                Ok(last) => self.committed(last),
+                // Streams still wake on this process's own commits.
+                Err(err) => tracing::warn!(error = %err, "polling the event log failed"),
+            }
+        }
+    }
+
+    async fn last_committed(&self) -> Result<i64, Error> {
+        self.stream_reads.fetch_add(1, Ordering::Relaxed);
+        let tx = self.store.read().await?;
+        log::counter_value(&tx, LAST_SEQUENCE).await
     }
 
     /// Wakes the streams after a commit that appended up to `sequence`.
@@ -78,6 +178,11 @@ impl EventLog {
 
     pub fn stopping(&self) -> watch::Receiver<bool> {
         self.stopping.subscribe()
+    }
+
+    /// How many database reads open streams have made so far.
+    pub fn stream_reads(&self) -> u64 {
+        self.stream_reads.load(Ordering::Relaxed)
     }
 
     /// One page of the audit list.
@@ -120,6 +225,8 @@ impl EventLog {
         start: StreamStart,
         filter: StreamFilter,
     ) -> Result<mpsc::Receiver<Result<Event, Error>>, Error> {
+        // Taken first: a refused stream costs no database read.
+        let slot = self.slots.take()?;
         let tx = self.store.read().await?;
         let counters = log::counters(&tx).await?;
         drop(tx);
@@ -141,8 +248,9 @@ impl EventLog {
             }
             StreamStart::After(sequence) => sequence,
         };
+        self.committed(last);
         let (sender, receiver) = mpsc::channel(STREAM_BATCH as usize);
-        tokio::spawn(self.clone().feed(after, filter, sender));
+        tokio::spawn(self.clone().feed(after, filter, sender, slot));
         Ok(receiver)
     }
 
@@ -151,6 +259,8 @@ impl EventLog {
         mut after: i64,
         filter: StreamFilter,
         out: mpsc::Sender<Result<Event, Error>>,
+        // Held until the stream ends, whichever way it ends.
+        _slot: StreamSlot,
     ) {
         let mut signals = self.committed.subscribe();
         let mut stopping = self.stopping.subscribe();
@@ -183,9 +293,9 @@ impl EventLog {
             }
             // Caught up: every event through this sequence was seen, matching or not.
             after = after.max(scanned_through);
+            // Idle until something later commits: no database read meanwhile.
             tokio::select! {
-                _ = signals.changed() => {}
-                () = tokio::time::sleep(POLL_EVERY) => {}
+                _ = signals.wait_for(|last| *last > after) => {}
                 _ = stopping.changed() => {}
                 () = out.closed() => return,
             }
@@ -201,6 +311,7 @@ impl EventLog {
         after: i64,
         filter: &StreamFilter,
     ) -> Result<(Vec<Event>, i64), Error> {
+        self.stream_reads.fetch_add(1, Ordering::Relaxed);
         let tx = self.store.read().await?;
         let counters = log::counters(&tx).await?;
         let (last, purged) = (counters.last_sequence, counters.purged_through);

@@ -10,7 +10,9 @@ mod relay;
 mod resources;
 
 pub use clock::Clock;
-pub use events::{EventLog, StreamFilter, StreamStart};
+pub use events::{
+    DEFAULT_MAX_EVENT_STREAMS, EventLog, SHARED_POLL_EVERY, StreamFilter, StreamStart,
+};
 pub use housekeeping::{Cleaned, REQUEST_ID_RETENTION, Retention};
 pub use lease::Leases;
 pub use relay::RelayLog;

@@ -16,15 +16,15 @@ use crate::domain::resource::{
     self as standard, Meta, Name, Next, Resource, Scope, Timestamp, UpdateCommand,
 };
 use crate::error::{Error, Violations};
-use crate::store::{self, RequestRecord, Store, Table, Tx};
+use crate::store::{self, Persisted, RequestRecord, Store, Tx};
 
 use super::clock::Clock;
 use super::events::EventLog;
 
 /// A resource the use cases can store: the bound handlers name instead of
 /// the store's own trait.
-pub trait Stored: Table {}
-impl<T: Table> Stored for T {}
+pub trait Stored: Persisted {}
+impl<T: Persisted> Stored for T {}
 
 /// Encodes a resource in its wire form (the protobuf encoding of its
 /// message). Registered by the transport at composition; events store what
@@ -158,7 +158,7 @@ impl<T> Clone for Resources<T> {
     }
 }
 
-impl<T: Table> Resources<T> {
+impl<T: Persisted> Resources<T> {
     pub fn new(
         store: Store,
         tokens: PageTokens,
@@ -484,7 +484,7 @@ where
 
 /// The stored answer to a request seen before; a reused id with another
 /// request is refused.
-async fn replay<T: Table>(
+async fn replay<T: Persisted>(
     tx: &Tx,
     call: &Call,
     request_id: Option<Uuid>,
@@ -505,7 +505,7 @@ async fn replay<T: Table>(
     store::from_json(&record.response).map(Some)
 }
 
-async fn remember<T: Table>(
+async fn remember<T: Persisted>(
     tx: &Tx,
     call: &Call,
     request_id: Option<Uuid>,
@@ -543,7 +543,7 @@ fn fingerprint(call: &Call, name: &str, command: &impl Serialize) -> Result<Stri
 }
 
 /// A child named under another parent than its own does not exist there.
-fn same_parent<T: Table>(resource: &Resource<T>, name: Name) -> Result<(), Error> {
+fn same_parent<T: Persisted>(resource: &Resource<T>, name: Name) -> Result<(), Error> {
     if resource.parent == name.parent {
         Ok(())
     } else {

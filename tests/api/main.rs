@@ -17,5 +17,7 @@ mod migrations;
 mod mutations;
 mod registration;
 mod relay;
+mod rows;
 mod server;
 mod snapshots;
+mod streams;

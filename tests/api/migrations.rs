@@ -3,9 +3,7 @@
 
 use crm::app::Application;
 use crm::settings::Settings;
-use crm::store::migration::Migrator;
 use sea_orm::{ConnectionTrait, Database, Statement};
-use sea_orm_migration::MigratorTrait;
 
 use crate::support::PostgresDatabase;
 
@@ -47,10 +45,7 @@ async fn copies_start_together_and_migrate_once(url: String) {
         .iter()
         .map(|row| row.try_get("", "version").expect("version column"))
         .collect();
-    let expected: Vec<String> = Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
+    let expected = crm::store::migration_names();
     assert_eq!(recorded, expected, "each migration applied exactly once");
     db.close().await.ok();
 }

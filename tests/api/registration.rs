@@ -6,14 +6,14 @@
 use crm::domain::channel::Channel;
 use crm::domain::customer::Customer;
 use crm::domain::filter::FieldType;
-use crm::store::Table;
-use sea_orm::{ConnectionTrait, Database, IdenStatic, Statement};
+use crm::store::{Persisted, column_name, folded_column_name};
+use sea_orm::{ConnectionTrait, Database, Statement};
 
 /// (column, is text) for every filterable and orderable field.
-fn columns<T: Table>() -> Vec<(String, bool)> {
+fn columns<T: Persisted>() -> Vec<(String, bool)> {
     let mut found = Vec::new();
     for field in T::FILTER.fields {
-        let column = T::column(field.path).unwrap_or_else(|| {
+        let column = column_name::<T>(field.path).unwrap_or_else(|| {
             panic!(
                 "{}: filter field {} has no column",
                 T::COLLECTION.plural,
@@ -22,17 +22,17 @@ fn columns<T: Table>() -> Vec<(String, bool)> {
         });
         let is_text = matches!(field.ty, FieldType::Text);
         assert_eq!(
-            T::folded(field.path).is_some(),
+            folded_column_name::<T>(field.path).is_some(),
             is_text,
             "{}: text filter field {} needs a folded column, and only text fields have one",
             T::COLLECTION.plural,
             field.path
         );
-        found.push((column.as_str().to_owned(), is_text));
+        found.push((column.to_owned(), is_text));
     }
     for field in T::ORDERABLE.fields {
         assert!(
-            T::column(field).is_some(),
+            column_name::<T>(field).is_some(),
             "{}: orderable field {field} has no column",
             T::COLLECTION.plural
         );
@@ -47,7 +47,10 @@ fn every_listed_field_of_every_resource_has_a_column() {
     assert!(!columns::<Channel>().is_empty());
 }
 
-async fn text_collations<T: Table>(db: &sea_orm::DatabaseConnection, table: &str) -> Vec<String> {
+async fn text_collations<T: Persisted>(
+    db: &sea_orm::DatabaseConnection,
+    table: &str,
+) -> Vec<String> {
     let mut wrong = Vec::new();
     for (column, is_text) in columns::<T>() {
         if !is_text {

@@ -1,5 +1,6 @@
 //! The server as engineers meet it: reflection, health, graceful shutdown.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crm::pb;
@@ -112,24 +113,69 @@ async fn health_reports_serving_then_not_serving_on_shutdown_and_open_streams_do
 }
 
 #[tokio::test]
-async fn in_flight_calls_finish_during_shutdown() {
-    let s = TestServer::sqlite().await;
-    let calls = spawn_creates(&s, 20, "Late");
+async fn in_flight_calls_finish_during_shutdown_and_what_callers_were_told_is_what_was_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("crm.db").display());
+    let s = TestServer::start_with(Settings::for_database(url.clone())).await;
+    const CALLS: usize = 20;
+    let calls = spawn_creates(&s, CALLS, "Late");
     tokio::time::sleep(Duration::from_millis(20)).await;
     s.shutdown().await.expect("clean shutdown");
-    for call in calls {
+    let (mut answered, mut refused) = (BTreeSet::new(), BTreeSet::new());
+    for (i, call) in calls.into_iter().enumerate() {
         // A call either completed, or was refused before it started: never cut off midway.
         match call.await.unwrap() {
-            Ok(response) => assert!(response.into_inner().name.starts_with("customers/")),
-            Err(status) => assert!(
-                matches!(
-                    status.code(),
-                    tonic::Code::Unavailable | tonic::Code::Cancelled
-                ),
-                "{status:?}"
-            ),
+            Ok(response) => {
+                let created = response.into_inner();
+                assert!(created.name.starts_with("customers/"), "{created:?}");
+                assert_eq!(created.display_name, format!("Late {i}"));
+                answered.insert((created.name, created.display_name));
+            }
+            Err(status) => {
+                assert!(
+                    matches!(
+                        status.code(),
+                        tonic::Code::Unavailable | tonic::Code::Cancelled
+                    ),
+                    "{status:?}"
+                );
+                refused.insert(format!("Late {i}"));
+            }
         }
     }
+    assert_eq!(answered.len() + refused.len(), CALLS);
+
+    // A new server on the same file: what survived the shutdown.
+    let again = TestServer::start_with(Settings::for_database(url)).await;
+    let listed = again
+        .customers()
+        .list_customers(pb::ListCustomersRequest {
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    again.shutdown().await.expect("clean shutdown");
+    let stored: BTreeSet<(String, String)> = listed
+        .customers
+        .into_iter()
+        .map(|c| (c.name, c.display_name))
+        .collect();
+    let lost: Vec<_> = answered.difference(&stored).collect();
+    assert!(lost.is_empty(), "answered OK but not stored: {lost:?}");
+    let stored_refused: Vec<_> = stored
+        .iter()
+        .filter(|(_, display_name)| refused.contains(display_name))
+        .collect();
+    assert!(
+        stored_refused.is_empty(),
+        "refused but stored: {stored_refused:?}"
+    );
+    assert_eq!(
+        stored, answered,
+        "the database holds exactly what was answered OK"
+    );
 }
 
 #[tokio::test]
