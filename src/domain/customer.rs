@@ -157,6 +157,60 @@ impl ContactPoint {
     }
 }
 
+/// The form a contact value is looked up by, so the same number or address
+/// written two ways matches: phone, mobile and fax numbers in E.164 when
+/// they can be read as one (`region`, the customer's country, places a
+/// number written without its country code), emails and everything else
+/// case-folded with runs of whitespace as one space.
+fn lookup_form(kind: Option<ContactType>, value: &str, region: Option<&str>) -> String {
+    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    let number_like = !value.is_empty()
+        && value.chars().any(|c| c.is_ascii_digit())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let is_number = match kind {
+        Some(ContactType::Phone | ContactType::Mobile | ContactType::Fax) => true,
+        Some(_) => false,
+        None => number_like,
+    };
+    if is_number && number_like {
+        let region = region.and_then(|r| r.parse::<phonenumber::country::Id>().ok());
+        if let Ok(number) = phonenumber::parse(region, &value) {
+            return number.format().mode(phonenumber::Mode::E164).to_string();
+        }
+        // Not a number the numbering plan knows: its digits, as written.
+        return value
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect();
+    }
+    crate::domain::text::fold(&value)
+}
+
+impl ContactPoint {
+    /// The keys this point is found by in `contact_points.value` filters:
+    /// its lookup form, and for a number written without its country code
+    /// also the digits as written, so a caller who searches the same local
+    /// form finds it too.
+    pub fn lookup_keys(&self, country: &str) -> Vec<String> {
+        let region = (!country.is_empty()).then_some(country);
+        let mut keys = vec![lookup_form(Some(self.kind), &self.value, region)];
+        let as_written = lookup_form(Some(self.kind), &self.value, None);
+        if !keys.contains(&as_written) {
+            keys.push(as_written);
+        }
+        keys
+    }
+}
+
+/// The lookup form of a value searched with `contact_points.value = ".."`:
+/// a number must carry its country code (`+86 138 0000 0000`) to match a
+/// number stored in another form; an email or handle matches ignoring case.
+pub fn contact_lookup_key(value: &str) -> String {
+    lookup_form(None, value, None)
+}
+
 impl Customer {
     pub const MAX_CONTACT_POINTS: usize = 20;
 
@@ -339,6 +393,10 @@ pub const FILTER: Schema = Schema {
             ty: FieldType::Bool,
         },
         FieldSpec {
+            path: "contact_points.value",
+            ty: FieldType::Key(contact_lookup_key),
+        },
+        FieldSpec {
             path: "geography.country",
             ty: FieldType::Text,
         },
@@ -430,6 +488,25 @@ pub const ORDERABLE: Orderable = Orderable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contact_values_are_looked_up_in_one_form() {
+        let mobile = point(ContactType::Mobile, "138 0000 0000", false);
+        assert_eq!(mobile.lookup_keys("CN"), ["+8613800000000", "13800000000"]);
+        let international = point(ContactType::Mobile, "+86 (138) 0000-0000", false);
+        assert_eq!(international.lookup_keys(""), ["+8613800000000"]);
+        for written in ["+8613800000000", "+86 138 0000 0000", " +86-138-0000-0000 "] {
+            assert_eq!(contact_lookup_key(written), "+8613800000000", "{written}");
+        }
+        assert_eq!(contact_lookup_key("13800000000"), "13800000000");
+        let email = point(ContactType::Email, "Li.Wei@Example.CN", false);
+        assert_eq!(email.lookup_keys("CN"), ["li.wei@example.cn"]);
+        assert_eq!(contact_lookup_key("LI.WEI@example.cn"), "li.wei@example.cn");
+        // A number the plan does not know keeps its digits.
+        assert_eq!(contact_lookup_key("+999 12"), "+99912");
+        let address = point(ContactType::PostalAddress, "1  Main   St", false);
+        assert_eq!(address.lookup_keys(""), ["1 main st"]);
+    }
 
     fn point(kind: ContactType, value: &str, preferred: bool) -> ContactPoint {
         ContactPoint {

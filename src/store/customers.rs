@@ -115,6 +115,17 @@ impl Table for Customer {
         })
     }
 
+    fn keys(resource: &Resource<Self>) -> Vec<(&'static str, String)> {
+        let country = &resource.body.geography.country;
+        resource
+            .body
+            .contact_points
+            .iter()
+            .flat_map(|point| point.lookup_keys(country))
+            .map(|key| ("contact_points.value", key))
+            .collect()
+    }
+
     fn to_row(resource: &Resource<Self>) -> Result<ActiveModel, Error> {
         let (c, m) = (&resource.body, &resource.meta);
         Ok(ActiveModel {

@@ -4,8 +4,8 @@
 use sea_orm::sea_query::{Expr, ExprTrait, Func, IntoIden, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, DynIden, EntityName, IdenStatic};
 
-use super::labels;
 use super::resources::Table;
+use super::{keys, labels};
 use crate::domain::filter::{Filter, Op, Value};
 use crate::domain::text::fold;
 use crate::error::Error;
@@ -96,6 +96,23 @@ fn build<C: ColumnTrait>(
             }
         }
         Filter::LabelPresent { key } => Condition::all().add(label_query(key, None)?),
+        Filter::Key { field, op, value } => {
+            let Some(of) = labels else {
+                return Err(Error::internal("key filter on a table without a key index"));
+            };
+            let exists = Expr::exists(keys::matching(
+                of.table.clone(),
+                of.id.clone(),
+                field,
+                value,
+            ));
+            match op {
+                Op::Eq => Condition::all().add(exists),
+                // `field != "v"`: no key v (no points at all counts).
+                Op::Ne => Condition::all().add(exists).not(),
+                _ => return Err(Error::internal("key filters take = or != only")),
+            }
+        }
     })
 }
 

@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(MutationMachinery),
             Box::new(SingletonLeases),
             Box::new(FoldedText),
+            Box::new(KeyIndex),
         ]
     }
 }
@@ -581,6 +582,102 @@ impl MigrationTrait for FoldedText {
                 if (rows.len() as u64) < BACKFILL_BATCH {
                     break;
                 }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The key index (`store::keys`): contact points found by their number or
+/// address in lookup form. Customers written before are indexed here.
+struct KeyIndex;
+
+impl MigrationName for KeyIndex {
+    fn name(&self) -> &str {
+        "m20261203_000009_key_index"
+    }
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum ResourceKeys {
+    Table,
+    ResourceId,
+    Field,
+    Key,
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for KeyIndex {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use ResourceKeys as K;
+        use sea_orm::ConnectionTrait;
+        manager
+            .create_table(
+                Table::create()
+                    .table(K::Table)
+                    .col(uuid(K::ResourceId))
+                    .col(text(K::Field))
+                    .col(text(K::Key))
+                    .primary_key(Index::create().col(K::ResourceId).col(K::Field).col(K::Key))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("resource_keys_by_key")
+                    .table(K::Table)
+                    .col(K::Field)
+                    .col(K::Key)
+                    .to_owned(),
+            )
+            .await?;
+        let db = manager.get_connection();
+        let mut after: Option<uuid::Uuid> = None;
+        loop {
+            let mut select = Query::select();
+            select
+                .columns([
+                    Alias::new("id"),
+                    Alias::new("country"),
+                    Alias::new("contact_points"),
+                ])
+                .from(Alias::new("customers"))
+                .order_by(Alias::new("id"), Order::Asc)
+                .limit(BACKFILL_BATCH);
+            if let Some(after) = after {
+                select.and_where(Expr::col(Alias::new("id")).gt(after));
+            }
+            let rows = db.query_all(&select).await?;
+            for row in &rows {
+                let id: uuid::Uuid = row.try_get("", "id")?;
+                let country: String = row.try_get("", "country")?;
+                let points: String = row.try_get("", "contact_points")?;
+                let points: Vec<crate::domain::customer::ContactPoint> =
+                    serde_json::from_str(&points)
+                        .map_err(|e| DbErr::Custom(format!("contact points of {id}: {e}")))?;
+                let mut keys: Vec<String> = points
+                    .iter()
+                    .flat_map(|p| p.lookup_keys(&country))
+                    .collect();
+                keys.sort();
+                keys.dedup();
+                if !keys.is_empty() {
+                    let mut insert = Query::insert();
+                    insert
+                        .into_table(K::Table)
+                        .columns([K::ResourceId, K::Field, K::Key]);
+                    for key in keys {
+                        insert
+                            .values([id.into(), "contact_points.value".into(), key.into()])
+                            .map_err(|e| DbErr::Custom(e.to_string()))?;
+                    }
+                    db.execute(&insert).await?;
+                }
+                after = Some(id);
+            }
+            if (rows.len() as u64) < BACKFILL_BATCH {
+                break;
             }
         }
         Ok(())

@@ -6,6 +6,7 @@ mod customers;
 pub mod events;
 mod failure;
 mod filter;
+mod keys;
 mod keyset;
 mod labels;
 pub mod leases;

@@ -6,7 +6,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use super::{Tx, db_error, filter, keyset, labels};
+use super::{Tx, db_error, filter, keys, keyset, labels};
 use crate::domain::ClosedEnum;
 use crate::domain::listing::{ListQuery, Page};
 use crate::domain::resource::{Meta, Resource, ResourceBody, Timestamp};
@@ -34,6 +34,11 @@ pub trait Table: ResourceBody {
     /// which `:` and prefix filters search. Every text filter field of a
     /// resource has one.
     fn folded(field: &str) -> Option<Col<Self>>;
+    /// The (field, key) pairs of `resource` in the key index, for its
+    /// `FieldType::Key` filter fields.
+    fn keys(_resource: &Resource<Self>) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
     fn to_row(resource: &Resource<Self>) -> Result<ActiveRow<Self>, Error>;
     fn from_row(row: Row<Self>) -> Result<Resource<Self>, Error>;
 }
@@ -43,7 +48,8 @@ pub async fn insert<T: Table>(tx: &Tx, resource: &Resource<T>) -> Result<(), Err
         .exec_without_returning(tx.conn())
         .await
         .map_err(db_error)?;
-    labels::replace(tx, resource.id, resource.body.labels()).await
+    labels::replace(tx, resource.id, resource.body.labels()).await?;
+    keys::replace(tx, resource.id, &T::keys(resource)).await
 }
 
 /// Reads a resource; a missing one is NOT_FOUND.
@@ -134,7 +140,8 @@ pub async fn replace<T: Table>(
             resource: resource.resource_name(),
         });
     }
-    labels::replace(tx, resource.id, resource.body.labels()).await
+    labels::replace(tx, resource.id, resource.body.labels()).await?;
+    keys::replace(tx, resource.id, &T::keys(resource)).await
 }
 
 /// One page of a filtered, ordered list. Reads one row beyond the page to

@@ -13,6 +13,7 @@ mod housekeeping;
 mod layering;
 mod leases;
 mod listing;
+mod lookup;
 mod migrations;
 mod mutations;
 mod registration;

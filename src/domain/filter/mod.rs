@@ -32,6 +32,10 @@ pub enum FieldType {
     Bool,
     /// A point in time; literal is an RFC 3339 string such as "2026-01-31T12:00:00Z" (quoted or bare). Stored as microseconds since the Unix epoch (UTC).
     Timestamp,
+    /// An exact value looked up through the resource's key index (e.g. a
+    /// contact point's number or address): `=` and `!=` only, the literal
+    /// put into lookup form by the function first.
+    Key(fn(&str) -> String),
 }
 
 /// One filterable field of a resource.
@@ -69,6 +73,13 @@ pub enum Filter {
     /// `labels.key:*` or `labels:key` : the label key is present
     LabelPresent {
         key: String,
+    },
+    /// `field = "v"` / `field != "v"` on a Key field: some (no) indexed key
+    /// of the field equals `value`, already in lookup form.
+    Key {
+        field: &'static str,
+        op: Op,
+        value: String,
     },
 }
 

@@ -46,7 +46,7 @@ fn compare(spec: &FieldSpec, op: Op, lit: Literal) -> Parsed {
     // Text takes every comparator; enums and booleans have no order to compare by.
     let ops: &[Op] = match spec.ty {
         FieldType::Text => &OPS,
-        FieldType::Enum(_) | FieldType::Bool => EQUALITY,
+        FieldType::Enum(_) | FieldType::Bool | FieldType::Key(_) => EQUALITY,
         FieldType::Integer | FieldType::Timestamp => ORDERED,
     };
     let to_symbol = |op: &Op| OPS.iter().position(|o| o == op).map_or("", |i| SYMBOLS[i]);
@@ -65,6 +65,13 @@ fn compare(spec: &FieldSpec, op: Op, lit: Literal) -> Parsed {
             let op = if prefix { Op::Prefix } else { op };
             let value = Value::Text(text[..text.len() - usize::from(prefix)].to_string());
             return Ok(Filter::Compare { field, op, value });
+        }
+        FieldType::Key(lookup_form) => {
+            if !lit.wild.is_empty() {
+                bail!("\"{field}\" matches whole values only; write \\* for a star");
+            }
+            let value = lookup_form(text);
+            return Ok(Filter::Key { field, op, value });
         }
         FieldType::Enum(names) => names.iter().find(|n| n.0 == text).map(|n| Value::Enum(n.1)),
         FieldType::Integer => text.parse().ok().map(Value::Integer),
