@@ -536,7 +536,6 @@ const BACKFILL_BATCH: u64 = 500;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigrationTrait for FoldedText {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        use sea_orm::ConnectionTrait;
         for (table, columns) in FOLDED_TEXT {
             // SQLite adds one column per ALTER TABLE.
             for column in *columns {
@@ -549,40 +548,23 @@ impl MigrationTrait for FoldedText {
                     )
                     .await?;
             }
-            let db = manager.get_connection();
-            let mut after: Option<uuid::Uuid> = None;
-            loop {
-                let mut select = Query::select();
-                select
-                    .column(Alias::new("id"))
-                    .columns(columns.iter().map(|c| Alias::new(*c)))
-                    .from(Alias::new(*table))
-                    .order_by(Alias::new("id"), Order::Asc)
-                    .limit(BACKFILL_BATCH);
-                if let Some(after) = after {
-                    select.and_where(Expr::col(Alias::new("id")).gt(after));
+            let backend = manager.get_database_backend();
+            for_each_row(manager, table, columns, |row| {
+                let id: uuid::Uuid = row.try_get("", "id")?;
+                let mut update = Query::update();
+                update
+                    .table(Alias::new(*table))
+                    .and_where(Expr::col(Alias::new("id")).eq(id));
+                for column in *columns {
+                    let value: String = row.try_get("", column)?;
+                    update.value(
+                        Alias::new(format!("{column}_folded")),
+                        crate::domain::text::fold(&value),
+                    );
                 }
-                let rows = db.query_all(&select).await?;
-                for row in &rows {
-                    let id: uuid::Uuid = row.try_get("", "id")?;
-                    let mut update = Query::update();
-                    update
-                        .table(Alias::new(*table))
-                        .and_where(Expr::col(Alias::new("id")).eq(id));
-                    for column in *columns {
-                        let value: String = row.try_get("", column)?;
-                        update.value(
-                            Alias::new(format!("{column}_folded")),
-                            crate::domain::text::fold(&value),
-                        );
-                    }
-                    db.execute(&update).await?;
-                    after = Some(id);
-                }
-                if (rows.len() as u64) < BACKFILL_BATCH {
-                    break;
-                }
-            }
+                Ok(Some(backend.build(&update)))
+            })
+            .await?;
         }
         Ok(())
     }
@@ -610,7 +592,6 @@ enum ResourceKeys {
 impl MigrationTrait for KeyIndex {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         use ResourceKeys as K;
-        use sea_orm::ConnectionTrait;
         manager
             .create_table(
                 Table::create()
@@ -632,54 +613,71 @@ impl MigrationTrait for KeyIndex {
                     .to_owned(),
             )
             .await?;
-        let db = manager.get_connection();
-        let mut after: Option<uuid::Uuid> = None;
-        loop {
-            let mut select = Query::select();
-            select
-                .columns([
-                    Alias::new("id"),
-                    Alias::new("country"),
-                    Alias::new("contact_points"),
-                ])
-                .from(Alias::new("customers"))
-                .order_by(Alias::new("id"), Order::Asc)
-                .limit(BACKFILL_BATCH);
-            if let Some(after) = after {
-                select.and_where(Expr::col(Alias::new("id")).gt(after));
+        let backend = manager.get_database_backend();
+        let columns = &["country", "contact_points"];
+        for_each_row(manager, "customers", columns, |row| {
+            let id: uuid::Uuid = row.try_get("", "id")?;
+            let country: String = row.try_get("", "country")?;
+            let points: String = row.try_get("", "contact_points")?;
+            let points: Vec<crate::domain::customer::ContactPoint> = serde_json::from_str(&points)
+                .map_err(|e| DbErr::Custom(format!("contact points of {id}: {e}")))?;
+            let mut keys: Vec<String> = points
+                .iter()
+                .flat_map(|p| p.lookup_keys(&country))
+                .collect();
+            keys.sort();
+            keys.dedup();
+            if keys.is_empty() {
+                return Ok(None);
             }
-            let rows = db.query_all(&select).await?;
-            for row in &rows {
-                let id: uuid::Uuid = row.try_get("", "id")?;
-                let country: String = row.try_get("", "country")?;
-                let points: String = row.try_get("", "contact_points")?;
-                let points: Vec<crate::domain::customer::ContactPoint> =
-                    serde_json::from_str(&points)
-                        .map_err(|e| DbErr::Custom(format!("contact points of {id}: {e}")))?;
-                let mut keys: Vec<String> = points
-                    .iter()
-                    .flat_map(|p| p.lookup_keys(&country))
-                    .collect();
-                keys.sort();
-                keys.dedup();
-                if !keys.is_empty() {
-                    let mut insert = Query::insert();
-                    insert
-                        .into_table(K::Table)
-                        .columns([K::ResourceId, K::Field, K::Key]);
-                    for key in keys {
-                        insert
-                            .values([id.into(), "contact_points.value".into(), key.into()])
-                            .map_err(|e| DbErr::Custom(e.to_string()))?;
-                    }
-                    db.execute(&insert).await?;
-                }
-                after = Some(id);
+            let mut insert = Query::insert();
+            insert
+                .into_table(K::Table)
+                .columns([K::ResourceId, K::Field, K::Key]);
+            for key in keys {
+                insert
+                    .values([id.into(), "contact_points.value".into(), key.into()])
+                    .map_err(|e| DbErr::Custom(e.to_string()))?;
             }
-            if (rows.len() as u64) < BACKFILL_BATCH {
-                break;
-            }
-        }
+            Ok(Some(backend.build(&insert)))
+        })
+        .await?;
         Ok(())
+    }
+}
+
+/// Backfills computed in Rust: reads `id` and `columns` of every row of
+/// `table` in id order, [`BACKFILL_BATCH`] rows at a time, and runs the
+/// statement `write` makes of each (if any).
+async fn for_each_row(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    columns: &[&str],
+    mut write: impl FnMut(&sea_orm::QueryResult) -> Result<Option<sea_orm::Statement>, DbErr> + Send,
+) -> Result<(), DbErr> {
+    use sea_orm::ConnectionTrait;
+    let db = manager.get_connection();
+    let mut after: Option<uuid::Uuid> = None;
+    loop {
+        let mut select = Query::select();
+        select
+            .column(Alias::new("id"))
+            .columns(columns.iter().map(|c| Alias::new(*c)))
+            .from(Alias::new(table))
+            .order_by(Alias::new("id"), Order::Asc)
+            .limit(BACKFILL_BATCH);
+        if let Some(after) = after {
+            select.and_where(Expr::col(Alias::new("id")).gt(after));
+        }
+        let rows = db.query_all(&select).await?;
+        for row in &rows {
+            if let Some(statement) = write(row)? {
+                db.execute_raw(statement).await?;
+            }
+            after = Some(row.try_get("", "id")?);
+        }
+        if (rows.len() as u64) < BACKFILL_BATCH {
+            return Ok(());
+        }
     }
 }

@@ -3,7 +3,6 @@
 //! request they were issued for.
 
 use crm::pb::{self, customer::Tier};
-use sea_orm::ConnectionTrait;
 use tonic::Code;
 
 use crate::support::*;
@@ -246,58 +245,31 @@ db_tests! {
 }
 
 /// Rows written before the folded columns existed are folded by the
-/// migration that adds them: undo that migration on a live database, start
-/// the server again, and search.
+/// migration that adds them.
 #[tokio::test]
 async fn the_migration_folds_rows_written_before_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut urls = vec![format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("crm.db").display()
-    )];
-    let postgres = PostgresDatabase::create().await;
-    urls.extend(postgres.as_ref().map(PostgresDatabase::url));
-    for url in urls {
-        let s = TestServer::start_with(crm::settings::Settings::for_database(&url)).await;
-        create_customer(&s, customer("ÄPFEL GmbH")).await;
-        s.shutdown().await.unwrap();
-
-        let db = sea_orm::Database::connect(&url).await.unwrap();
-        for column in [
-            "display_name",
-            "country",
-            "province",
-            "city",
-            "sales_region",
-            "age_band",
-            "income_band",
-            "occupation",
-            "education",
-        ] {
-            db.execute_unprepared(&format!(
-                "ALTER TABLE customers DROP COLUMN {column}_folded"
-            ))
-            .await
-            .unwrap();
-        }
-        for column in ["display_name", "owning_department"] {
-            db.execute_unprepared(&format!("ALTER TABLE channels DROP COLUMN {column}_folded"))
-                .await
-                .unwrap();
-        }
-        db.execute_unprepared(
-            "DELETE FROM seaql_migrations WHERE version = 'm20261203_000006_folded_text'",
-        )
-        .await
-        .unwrap();
-        db.close().await.unwrap();
-
-        let s = TestServer::start_with(crm::settings::Settings::for_database(&url)).await;
-        let (names, _) = all_pages(&s, "display_name : \"äpfel\"", "", 10).await;
-        assert_eq!(names, ["ÄPFEL GmbH"], "on {url}");
-        s.shutdown().await.unwrap();
-    }
-    if let Some(postgres) = postgres {
-        postgres.drop().await;
-    }
+    after_rerunning_migration(
+        "m20261203_000006_folded_text",
+        &[
+            "ALTER TABLE customers DROP COLUMN display_name_folded",
+            "ALTER TABLE customers DROP COLUMN country_folded",
+            "ALTER TABLE customers DROP COLUMN province_folded",
+            "ALTER TABLE customers DROP COLUMN city_folded",
+            "ALTER TABLE customers DROP COLUMN sales_region_folded",
+            "ALTER TABLE customers DROP COLUMN age_band_folded",
+            "ALTER TABLE customers DROP COLUMN income_band_folded",
+            "ALTER TABLE customers DROP COLUMN occupation_folded",
+            "ALTER TABLE customers DROP COLUMN education_folded",
+            "ALTER TABLE channels DROP COLUMN display_name_folded",
+            "ALTER TABLE channels DROP COLUMN owning_department_folded",
+        ],
+        async |s| {
+            create_customer(s, customer("ÄPFEL GmbH")).await;
+        },
+        async |s, url| {
+            let (names, _) = all_pages(s, "display_name : \"äpfel\"", "", 10).await;
+            assert_eq!(names, ["ÄPFEL GmbH"], "on {url}");
+        },
+    )
+    .await;
 }

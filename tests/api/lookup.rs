@@ -4,7 +4,6 @@
 //! matches.
 
 use crm::pb::{self, contact_point::Type};
-use sea_orm::ConnectionTrait;
 use tonic::Code;
 
 use crate::support::*;
@@ -88,42 +87,23 @@ db_tests! {
 /// migration that adds it.
 #[tokio::test]
 async fn the_migration_indexes_customers_written_before_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut urls = vec![format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("crm.db").display()
-    )];
-    let postgres = PostgresDatabase::create().await;
-    urls.extend(postgres.as_ref().map(PostgresDatabase::url));
-    for url in urls {
-        let s = TestServer::start_with(crm::settings::Settings::for_database(&url)).await;
-        create_customer(
-            &s,
-            with_points("Early", "CN", &[(Type::Mobile, "138 0000 0000")]),
-        )
-        .await;
-        s.shutdown().await.unwrap();
-
-        let db = sea_orm::Database::connect(&url).await.unwrap();
-        db.execute_unprepared("DROP TABLE resource_keys")
-            .await
-            .unwrap();
-        db.execute_unprepared(
-            "DELETE FROM seaql_migrations WHERE version = 'm20261203_000009_key_index'",
-        )
-        .await
-        .unwrap();
-        db.close().await.unwrap();
-
-        let s = TestServer::start_with(crm::settings::Settings::for_database(&url)).await;
-        assert_eq!(
-            found(&s, "contact_points.value = \"+8613800000000\"").await,
-            ["Early"],
-            "on {url}"
-        );
-        s.shutdown().await.unwrap();
-    }
-    if let Some(postgres) = postgres {
-        postgres.drop().await;
-    }
+    after_rerunning_migration(
+        "m20261203_000009_key_index",
+        &["DROP TABLE resource_keys"],
+        async |s| {
+            create_customer(
+                s,
+                with_points("Early", "CN", &[(Type::Mobile, "138 0000 0000")]),
+            )
+            .await;
+        },
+        async |s, url| {
+            assert_eq!(
+                found(s, "contact_points.value = \"+8613800000000\"").await,
+                ["Early"],
+                "on {url}"
+            );
+        },
+    )
+    .await;
 }

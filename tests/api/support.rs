@@ -202,6 +202,48 @@ async fn drop_postgres_database(admin_url: &str, name: &str) {
     }
 }
 
+/// Tests of a migration's backfill: on a fresh SQLite file and (when
+/// configured) a fresh PostgreSQL database, starts a server, lets `write`
+/// store rows through it, undoes migration `version` with `undo` (SQL run
+/// directly), starts the server again so the migration runs on those rows,
+/// and hands it to `check` with the URL.
+pub async fn after_rerunning_migration<W, C>(version: &str, undo: &[&str], write: W, check: C)
+where
+    W: AsyncFn(&TestServer),
+    C: AsyncFn(&TestServer, &str),
+{
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut urls = vec![format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("crm.db").display()
+    )];
+    let postgres = PostgresDatabase::create().await;
+    urls.extend(postgres.as_ref().map(PostgresDatabase::url));
+    for url in urls {
+        let s = TestServer::start_with(Settings::for_database(&url)).await;
+        write(&s).await;
+        s.shutdown().await.expect("server stops");
+        let db = Database::connect(&url).await.expect("database reachable");
+        for sql in undo {
+            db.execute_unprepared(sql)
+                .await
+                .expect("undo the migration");
+        }
+        db.execute_unprepared(&format!(
+            "DELETE FROM seaql_migrations WHERE version = '{version}'"
+        ))
+        .await
+        .expect("forget the migration");
+        db.close().await.ok();
+        let s = TestServer::start_with(Settings::for_database(&url)).await;
+        check(&s, &url).await;
+        s.shutdown().await.expect("server stops");
+    }
+    if let Some(postgres) = postgres {
+        postgres.drop().await;
+    }
+}
+
 /// A fresh PostgreSQL database for tests that run servers of their own (as
 /// processes); dropped by `drop`.
 pub struct PostgresDatabase {
