@@ -113,8 +113,10 @@ pub fn cursor_of<M: ModelTrait>(
         .map(|column| match row.get(*column) {
             Value::BigInt(Some(n)) => Ok(KeyValue::Integer(n)),
             Value::Int(Some(n)) => Ok(KeyValue::Integer(n.into())),
-            Value::Double(Some(x)) => Ok(KeyValue::Real(x)),
-            Value::Float(Some(x)) => Ok(KeyValue::Real(x.into())),
+            // A page token holds JSON, which has no NaN or infinity; the
+            // domain keeps such values out of sort keys.
+            Value::Double(Some(x)) if x.is_finite() => Ok(KeyValue::Real(x)),
+            Value::Float(Some(x)) if x.is_finite() => Ok(KeyValue::Real(x.into())),
             Value::String(Some(s)) => Ok(KeyValue::Text(s)),
             Value::BigInt(None)
             | Value::Int(None)
