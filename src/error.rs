@@ -52,6 +52,9 @@ pub enum Error {
     /// Storage cannot be reached; the call is safe to retry.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// The server is stopping: a stream ends, to be resumed elsewhere.
+    #[error("the server is shutting down")]
+    ShuttingDown,
     /// A bug or an unexpected state. The text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),

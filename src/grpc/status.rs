@@ -106,6 +106,14 @@ pub fn to_status(err: Error) -> Status {
                 "storage is unavailable; retry later".into(),
             )
         }
+        Error::ShuttingDown => {
+            details.set_retry_info(Some(RETRY_UNAVAILABLE_AFTER));
+            (
+                Code::Unavailable,
+                "SHUTTING_DOWN",
+                "the server is shutting down; reconnect, to another copy if there is one, with the last sequence received".into(),
+            )
+        }
         Error::Internal(cause) => {
             tracing::error!(%cause, "internal error");
             (Code::Internal, "INTERNAL", "internal error".into())

@@ -266,11 +266,7 @@ impl EventLog {
         let mut stopping = self.stopping.subscribe();
         loop {
             if *stopping.borrow() {
-                let _ = out
-                    .send(Err(Error::Unavailable(
-                        "the server is shutting down".into(),
-                    )))
-                    .await;
+                let _ = out.send(Err(Error::ShuttingDown)).await;
                 return;
             }
             let batch = match self.next_batch(after, &filter).await {

@@ -300,5 +300,6 @@ async fn open_streams_end_with_unavailable_when_the_server_stops() {
         .expect("the stream ends promptly");
     let status = end.expect("a final status").expect_err("an error status");
     assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(reason(&status), "SHUTTING_DOWN");
     stopping.await.unwrap().expect("clean shutdown");
 }
