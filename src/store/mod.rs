@@ -10,6 +10,7 @@ mod keyset;
 mod labels;
 pub mod leases;
 pub mod migration;
+mod purchases;
 mod requests;
 mod resources;
 mod secrets;
@@ -28,7 +29,8 @@ use failure::Failure;
 
 pub use requests::RequestRecord;
 pub use resources::{
-    Table, from_json, get, get_for_update, insert, list, replace, require_live_parent, to_json,
+    Table, from_json, get, get_for_update, insert, list, replace, require_live_parent,
+    require_live_references, to_json,
 };
 pub use secrets::page_token_key;
 

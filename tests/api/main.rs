@@ -15,6 +15,7 @@ mod leases;
 mod listing;
 mod migrations;
 mod mutations;
+mod purchases;
 mod registration;
 mod relay;
 mod server;
