@@ -302,7 +302,7 @@ db_tests! {
         let change = pb::Purchase {
             name: created.name.clone(),
             quantity: 4,
-            amount: money("CNY", 80, 0),
+            amount: money("CNY", 80, 500_000_000),
             product: Some(pb::Product { sku: "ignored".into(), name: String::new() }),
             etag: created.etag.clone(),
             ..Default::default()
@@ -313,21 +313,23 @@ db_tests! {
             request_id: String::new(),
         }).await.unwrap().into_inner();
         assert_eq!(updated.quantity, 4);
-        assert_eq!(updated.amount, money("CNY", 80, 0), "the amount is replaced whole, nanos included");
+        assert_eq!(updated.amount, money("CNY", 80, 500_000_000));
         assert_eq!(updated.product, created.product, "product was not in the mask");
         assert_eq!(updated.etag, "\"2\"");
 
-        // Without a mask: only the fields sent change; a kind change is a correction too.
-        let refund = pb::Purchase { name: created.name.clone(), kind: Kind::Return as i32, ..Default::default() };
+        // Without a mask only the fields sent change, and an amount is
+        // replaced whole: nanos left at 0 (and so not sent) clear the old ones.
+        let refund = pb::Purchase { name: created.name.clone(), kind: Kind::Return as i32, amount: money("CNY", 70, 0), ..Default::default() };
         let returned = s.purchases().update_purchase(pb::UpdatePurchaseRequest { purchase: Some(refund), update_mask: None, request_id: String::new() })
             .await.unwrap().into_inner();
         assert_eq!((returned.kind, returned.quantity), (Kind::Return as i32, 4));
+        assert_eq!(returned.amount, money("CNY", 70, 0), "the amount is replaced whole, nanos included");
 
         let history = all_events(&s, &format!("resource = \"{}\"", created.name)).await;
         let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(kinds, ["created", "updated", "updated"]);
         assert_eq!(history[1].changed_fields, ["quantity", "amount"]);
-        assert_eq!(history[2].changed_fields, ["kind"]);
+        assert_eq!(history[2].changed_fields, ["amount", "kind"]);
         let snapshots: Vec<_> = history.into_iter().map(|e| e.resource_snapshot).collect();
         assert_eq!(snapshots, [created, updated, returned].map(|p| Some(ResourceSnapshot::Purchase(p))));
     }
