@@ -11,7 +11,7 @@ use super::event::FieldChanges;
 use super::filter::{FieldSpec, FieldType, Schema};
 use super::input::{required_code, required_text};
 use super::listing::Orderable;
-use super::resource::{Collection, Labels, ResourceBody};
+use super::resource::{Collection, Labels, ResourceBody, Timestamp};
 use crate::error::Violations;
 
 mod input;
@@ -149,7 +149,11 @@ impl ResourceBody for Channel {
 
     type Input = ChannelInput;
 
-    fn from_input(input: ChannelInput, _previous: Option<&Self>) -> Result<Self, Violations> {
+    fn from_input(
+        input: ChannelInput,
+        _previous: Option<&Self>,
+        _now: Timestamp,
+    ) -> Result<Self, Violations> {
         Channel::parse(input)
     }
 

@@ -247,7 +247,11 @@ impl ResourceBody for Customer {
 
     type Input = CustomerInput;
 
-    fn from_input(input: CustomerInput, previous: Option<&Self>) -> Result<Self, Violations> {
+    fn from_input(
+        input: CustomerInput,
+        previous: Option<&Self>,
+        _now: Timestamp,
+    ) -> Result<Self, Violations> {
         Customer::parse(input, previous)
     }
 

@@ -12,7 +12,9 @@ pub mod event;
 pub mod filter;
 pub mod input;
 pub mod listing;
+pub mod money;
 pub mod patch;
+pub mod purchase;
 pub mod resource;
 pub mod text;
 

@@ -30,13 +30,24 @@ pub trait ResourceBody:
 
     /// Checks every rule of the resource and reports every violation, with
     /// paths relative to the resource. `previous` is the stored version on
-    /// an update: server-owned fields are carried over from it.
-    fn from_input(input: Self::Input, previous: Option<&Self>) -> Result<Self, Violations>;
+    /// an update: server-owned fields are carried over from it. `now` is the
+    /// service clock's time, for rules about time (nothing in the future).
+    fn from_input(
+        input: Self::Input,
+        previous: Option<&Self>,
+        now: Timestamp,
+    ) -> Result<Self, Violations>;
 
     /// The writable fields as input: `from_input(to_input(x), Some(&x)) == x`.
     fn to_input(&self) -> Self::Input;
 
     fn labels(&self) -> &Labels;
+
+    /// The other resources this one points at, each of which must exist and
+    /// be live when the pointer is written (checked in the write transaction).
+    fn references(&self) -> Vec<Reference> {
+        Vec::new()
+    }
 
     /// Paths, in API field names, whose values differ between two versions.
     fn changed_fields(before: &Self, after: &Self) -> Vec<String>;
@@ -88,6 +99,15 @@ pub struct Collection {
     pub singular: &'static str,
     /// The collection of the parent, for a nested collection.
     pub parent: Option<&'static Collection>,
+}
+
+/// A pointer from one resource to another, named by the field that holds it
+/// (`channel`), with the collection and id it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reference {
+    pub field: &'static str,
+    pub collection: Collection,
+    pub id: Uuid,
 }
 
 /// A resource's place: its id and, in a nested collection, its parent's id.
@@ -308,11 +328,11 @@ pub struct UpdateCommand<I> {
 pub fn update<T: ResourceBody>(
     current: &Resource<T>,
     command: UpdateCommand<T::Input>,
-    _now: Timestamp,
+    now: Timestamp,
 ) -> Result<Next<T>, Error> {
     let merged = super::patch::merge(&current.body.to_input(), &command.input, &command.paths)?;
-    let body =
-        T::from_input(merged, Some(&current.body)).map_err(|v| v.under(T::COLLECTION.singular))?;
+    let body = T::from_input(merged, Some(&current.body), now)
+        .map_err(|v| v.under(T::COLLECTION.singular))?;
     Ok(Next::changed(body, event::UPDATED))
 }
 

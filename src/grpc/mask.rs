@@ -7,7 +7,9 @@
 use std::sync::LazyLock;
 
 use prost::Message;
-use prost_reflect::{DescriptorPool, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor};
+use prost_reflect::{
+    DescriptorPool, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, ReflectMessage,
+};
 use prost_types::FieldMask;
 
 use crate::error::{Error, Violations};
@@ -103,11 +105,24 @@ fn path_exists(descriptor: &MessageDescriptor, path: &str) -> bool {
             return true;
         }
         match field.kind() {
-            Kind::Message(inner) if !field.is_list() && !field.is_map() => current = inner,
+            Kind::Message(inner) if !field.is_list() && !field.is_map() && !is_value(&inner) => {
+                current = inner
+            }
             _ => return false,
         }
     }
     false
+}
+
+/// Messages that are one value, set and cleared whole: a time, a span, an
+/// amount of money. A mask cannot name their parts, and an update without a
+/// mask replaces them whole (a part left at zero is not sent, so a partial
+/// merge would keep a stale one).
+const VALUE_MESSAGES: &[&str] = &["crm.v1.Money"];
+
+fn is_value(message: &MessageDescriptor) -> bool {
+    let name = message.full_name();
+    name.starts_with("google.protobuf.") || VALUE_MESSAGES.contains(&name)
 }
 
 /// The paths of the set fields, descending into singular message fields so
@@ -117,7 +132,9 @@ fn set_paths(message: &DynamicMessage, prefix: &str) -> Vec<String> {
     for (field, value) in message.fields() {
         let path = format!("{prefix}{}", field.name());
         match (value.as_message(), field.is_list() || field.is_map()) {
-            (Some(inner), false) => paths.extend(set_paths(inner, &format!("{path}."))),
+            (Some(inner), false) if !is_value(&inner.descriptor()) => {
+                paths.extend(set_paths(inner, &format!("{path}.")))
+            }
             _ => paths.push(path),
         }
     }

@@ -8,6 +8,7 @@ mod channels;
 mod customers;
 pub mod events;
 mod mask;
+mod purchases;
 mod standard;
 mod status;
 
@@ -31,10 +32,11 @@ pub use status::ERROR_DOMAIN;
 
 use crate::domain::channel::Channel;
 use crate::domain::customer::Customer;
+use crate::domain::purchase::Purchase;
 use crate::error::Error;
 use crate::pb::{
     channel_service_server::ChannelServiceServer, customer_service_server::CustomerServiceServer,
-    event_service_server::EventServiceServer,
+    event_service_server::EventServiceServer, purchase_service_server::PurchaseServiceServer,
 };
 use crate::usecases::Encoders;
 use crate::usecases::Services;
@@ -45,6 +47,7 @@ use standard::WireResource;
 const CRM_SERVICES: &[&str] = &[
     "crm.v1.CustomerService",
     "crm.v1.ChannelService",
+    "crm.v1.PurchaseService",
     "crm.v1.EventService",
 ];
 /// Reflection advertises the crm services and health.
@@ -72,6 +75,7 @@ pub fn encoders() -> Encoders {
     Encoders {
         customer: Customer::encode,
         channel: Channel::encode,
+        purchase: Purchase::encode,
     }
 }
 
@@ -95,6 +99,9 @@ pub fn routes(services: &Services) -> Result<(Routes, Health), anyhow::Error> {
         }))
         .add_service(ChannelServiceServer::new(channels::ChannelApi {
             channels: services.channels.clone(),
+        }))
+        .add_service(PurchaseServiceServer::new(purchases::PurchaseApi {
+            purchases: services.purchases.clone(),
         }))
         .add_service(EventServiceServer::new(events::EventApi {
             events: services.events.clone(),
@@ -170,7 +177,7 @@ mod tests {
 
     use super::{answer, http};
     use crate::domain::ClosedEnum;
-    use crate::domain::{channel, customer};
+    use crate::domain::{channel, customer, purchase};
     use crate::pb;
 
     /// Domain codes are stored and sent as protobuf numbers: the two lists
@@ -215,6 +222,8 @@ mod tests {
         check!(channel::ChannelType, pb::channel::Type);
         check!(channel::ChannelKind, pb::channel::Kind);
         check!(channel::Day, pb::opening_period::Day);
+        check!(purchase::PurchaseKind, pb::purchase::Kind);
+        check!(purchase::Reason, pb::purchase::Reason);
     }
 
     fn code(response: &http::Response<String>) -> tonic::Code {

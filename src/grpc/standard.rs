@@ -56,13 +56,66 @@ pub async fn create<T: WireResource>(
     };
     if !v.is_empty() {
         // Name the body's problems too, so the caller can fix all at once.
-        if let Err(body) = T::from_input(input, None) {
+        if let Err(body) = T::from_input(input, None, resources.now()) {
             v.extend(body.under(singular));
         }
         return Err(v.into_error().into());
     }
     let created = resources.create(call, parent, input, request_id).await?;
     Ok(Response::new(T::to_pb(&created)))
+}
+
+/// A batch create: the batch's `parent` (one parent, or `{plural}/-` when
+/// each request names its own) and each request's parent and message.
+/// Every bad field of every request is named under `requests[i]`.
+pub async fn batch_create<T: WireResource>(
+    resources: &Resources<T>,
+    call: &Call,
+    parent: &str,
+    requests: Vec<(&str, Option<&T::Message>)>,
+    request_id: &str,
+) -> Result<Vec<T::Message>, Status> {
+    let mut v = Violations::new();
+    let request_id = request_id_of(&mut v, request_id);
+    let batch = v.check("parent", T::COLLECTION.parse_scope(parent));
+    let mut parents = Vec::with_capacity(requests.len());
+    for (i, (own, _)) in requests.iter().enumerate() {
+        let field = format!("requests[{i}].parent");
+        let own = match *own {
+            "" => None,
+            text => v.check(&field, T::COLLECTION.parse_scope(text)),
+        };
+        let parent = match (batch, own) {
+            (Some(Scope::Parent(id)), None) => Some(id),
+            (Some(Scope::Parent(id)), Some(Scope::Parent(own))) if own == id => Some(id),
+            (Some(Scope::Parent(_)), Some(_)) => {
+                v.add(field, "must be empty or the batch's parent");
+                None
+            }
+            (Some(Scope::AnyParent), Some(Scope::Parent(own))) => Some(own),
+            (Some(Scope::AnyParent), _) => {
+                v.add(field, "must name one parent when the batch's parent is `-`");
+                None
+            }
+            _ => None,
+        };
+        parents.push(parent);
+    }
+    let inputs: Vec<Option<T::Input>> = requests
+        .iter()
+        .map(|(_, message)| message.map(T::input))
+        .collect();
+    if let Err(bad) = resources.check_batch(&inputs) {
+        v.extend(bad);
+    }
+    v.finish()?;
+    let rows = parents
+        .into_iter()
+        .zip(inputs)
+        .map(|(parent, input)| (parent, input.unwrap_or_default()))
+        .collect();
+    let created = resources.create_batch(call, rows, request_id).await?;
+    Ok(created.iter().map(T::to_pb).collect())
 }
 
 pub async fn get<T: WireResource>(

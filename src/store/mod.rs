@@ -11,6 +11,7 @@ mod keyset;
 mod labels;
 pub mod leases;
 mod migration;
+mod purchases;
 mod requests;
 mod resources;
 mod secrets;
@@ -29,7 +30,8 @@ use failure::Failure;
 
 pub use requests::RequestRecord;
 pub use resources::{
-    from_json, get, get_for_update, insert, list, replace, require_live_parent, to_json,
+    from_json, get, get_for_update, insert, list, replace, require_live_parent,
+    require_live_references, to_json,
 };
 pub use secrets::page_token_key;
 
@@ -44,6 +46,16 @@ impl<T: resources::Table> Persisted for T {}
 pub fn column_name<T: Persisted>(field: &str) -> Option<&'static str> {
     use sea_orm::IdenStatic;
     T::column(field).map(|column| column.as_str())
+}
+
+/// The columns an orderable field of `T` sorts by, by name; empty for a
+/// field it cannot sort by.
+pub fn sort_column_names<T: Persisted>(field: &str) -> Vec<&'static str> {
+    use sea_orm::IdenStatic;
+    T::sort_columns(field)
+        .into_iter()
+        .map(|column| column.as_str())
+        .collect()
 }
 
 /// The names of every migration, in the order they apply.

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{Tx, db_error, filter, keys, keyset, labels};
 use crate::domain::ClosedEnum;
 use crate::domain::listing::{ListQuery, Page};
-use crate::domain::resource::{Meta, Resource, ResourceBody, Timestamp};
+use crate::domain::resource::{Meta, Name, Reference, Resource, ResourceBody, Timestamp};
 use crate::error::Error;
 
 pub type Col<T> = <<T as Table>::Entity as EntityTrait>::Column;
@@ -30,6 +30,12 @@ pub trait Table: ResourceBody {
 
     /// The column behind a filterable or orderable field path.
     fn column(field: &str) -> Option<Col<Self>>;
+    /// The columns an orderable field sorts by, most significant first: its
+    /// column, unless the value is kept in several (an amount as units then
+    /// nanos).
+    fn sort_columns(field: &str) -> Vec<Col<Self>> {
+        Self::column(field).into_iter().collect()
+    }
     /// The case-folded copy (`domain::text::fold`) of a text field's column,
     /// which `:` and prefix filters search. Every text filter field of a
     /// resource has one.
@@ -94,31 +100,82 @@ pub async fn require_live_parent<T: Table>(tx: &Tx, parent_id: Uuid) -> Result<(
         return Err(Error::internal("a parent check on a top-level collection"));
     };
     let parent_name = T::COLLECTION.parent_name(parent_id);
-    let mut select = Query::select();
-    select
-        .column(Alias::new("delete_time"))
-        .from(Alias::new(parent_table))
-        .and_where(Expr::col(Alias::new("id")).eq(parent_id));
-    if tx.conn().get_database_backend() == DbBackend::Postgres {
-        select.lock_shared();
-    }
-    let row = tx
-        .conn()
-        .query_one(&select)
-        .await
-        .map_err(db_error)?
-        .ok_or_else(|| Error::NotFound {
-            resource: parent_name.clone(),
-        })?;
-    let delete_time: Option<i64> = row.try_get("", "delete_time").map_err(db_error)?;
-    if delete_time.is_some() {
-        return Err(Error::FailedPrecondition {
+    match liveness(tx, parent_table, parent_id).await? {
+        Liveness::Live => Ok(()),
+        Liveness::Missing => Err(Error::NotFound {
+            resource: parent_name,
+        }),
+        Liveness::Deleted => Err(Error::FailedPrecondition {
             reason: "PARENT_DELETED",
             description: format!("{parent_name} is deleted; undelete it first"),
             subject: parent_name,
+        }),
+    }
+}
+
+/// Checks, inside a write transaction, that each resource `body` points at
+/// exists and is live, locking each row as [`require_live_parent`] does. A
+/// pointer to nothing is INVALID_ARGUMENT on its field (under `singular`);
+/// one to a deleted resource is FAILED_PRECONDITION. A referenced
+/// collection's table is named by its plural, as every resource table is.
+pub async fn require_live_references(
+    tx: &Tx,
+    singular: &str,
+    references: &[Reference],
+) -> Result<(), Error> {
+    for reference in references {
+        let name = reference.collection.name_of(Name {
+            parent: None,
+            id: reference.id,
         });
+        match liveness(tx, reference.collection.plural, reference.id).await? {
+            Liveness::Live => {}
+            Liveness::Missing => {
+                return Err(Error::invalid(
+                    format!("{singular}.{}", reference.field),
+                    format!("{name} does not exist"),
+                ));
+            }
+            Liveness::Deleted => {
+                return Err(Error::FailedPrecondition {
+                    reason: "REFERENCE_DELETED",
+                    description: format!(
+                        "{singular}.{} names {name}, which is deleted",
+                        reference.field
+                    ),
+                    subject: name,
+                });
+            }
+        }
     }
     Ok(())
+}
+
+enum Liveness {
+    Live,
+    Deleted,
+    Missing,
+}
+
+/// Whether the row `id` of a resource table exists and is not deleted; the
+/// row is share-locked on PostgreSQL until the transaction ends.
+async fn liveness(tx: &Tx, table: &str, id: Uuid) -> Result<Liveness, Error> {
+    let mut select = Query::select();
+    select
+        .column(Alias::new("delete_time"))
+        .from(Alias::new(table))
+        .and_where(Expr::col(Alias::new("id")).eq(id));
+    if tx.conn().get_database_backend() == DbBackend::Postgres {
+        select.lock_shared();
+    }
+    let Some(row) = tx.conn().query_one(&select).await.map_err(db_error)? else {
+        return Ok(Liveness::Missing);
+    };
+    let delete_time: Option<i64> = row.try_get("", "delete_time").map_err(db_error)?;
+    Ok(match delete_time {
+        Some(_) => Liveness::Deleted,
+        None => Liveness::Live,
+    })
 }
 
 /// Writes `resource` over the stored row if that row is still at
@@ -147,14 +204,14 @@ pub async fn replace<T: Table>(
 /// One page of a filtered, ordered list. Reads one row beyond the page to
 /// know whether another page follows without a second query.
 pub async fn list<T: Table>(tx: &Tx, query: &ListQuery) -> Result<Page<Resource<T>>, Error> {
-    let order_columns = query
-        .order
-        .fields
-        .iter()
-        .map(|field| {
-            T::column(field).ok_or_else(|| Error::internal(format!("no column for {field}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut order_columns = Vec::new();
+    for field in &query.order.fields {
+        let columns = T::sort_columns(field);
+        if columns.is_empty() {
+            return Err(Error::internal(format!("no column for {field}")));
+        }
+        order_columns.extend(columns);
+    }
     let mut select = T::Entity::find();
     if let (Some(parent), Some((column, _))) = (query.parent, T::PARENT) {
         select = select.filter(column.eq(parent));

@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::channel::Channel;
 use crate::domain::customer::Customer;
 use crate::domain::listing::PageTokens;
+use crate::domain::purchase::Purchase;
 use crate::error::Error;
 use crate::store::{self, Store};
 
@@ -35,6 +36,7 @@ use crate::store::{self, Store};
 pub struct Encoders {
     pub customer: Encoder<Customer>,
     pub channel: Encoder<Channel>,
+    pub purchase: Encoder<Purchase>,
 }
 
 /// Every use case of the service, sharing one store, one clock and one
@@ -43,6 +45,7 @@ pub struct Encoders {
 pub struct Services {
     pub customers: Resources<Customer>,
     pub channels: Resources<Channel>,
+    pub purchases: Resources<Purchase>,
     pub events: EventLog,
     pub clock: Clock,
     store: Store,
@@ -71,10 +74,17 @@ impl Services {
             ),
             channels: Resources::new(
                 store.clone(),
-                tokens,
+                tokens.clone(),
                 events.clone(),
                 clock.clone(),
                 encoders.channel,
+            ),
+            purchases: Resources::new(
+                store.clone(),
+                tokens,
+                events.clone(),
+                clock.clone(),
+                encoders.purchase,
             ),
             events,
             clock,

@@ -6,6 +6,7 @@
 use std::marker::PhantomData;
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -176,6 +177,11 @@ impl<T: Persisted> Resources<T> {
         }
     }
 
+    /// The service clock's time, which the rules about time see.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
     /// Commits a transaction holding written changes and wakes the event
     /// streams. The commit stays outside the mutation itself, so several
     /// mutations can share one transaction.
@@ -187,6 +193,87 @@ impl<T: Persisted> Resources<T> {
         Ok(written.resource)
     }
 
+    /// The largest number of resources one batch create may hold.
+    pub const MAX_BATCH: usize = 1000;
+
+    /// Checks the inputs of a batch create and reports every violation,
+    /// each under `requests[i].{singular}`; a row without input is one.
+    pub fn check_batch(&self, inputs: &[Option<T::Input>]) -> Result<Vec<T>, Violations> {
+        let mut v = Violations::new();
+        if inputs.is_empty() || inputs.len() > Self::MAX_BATCH {
+            v.add(
+                "requests",
+                format!("must hold 1 to {} requests", Self::MAX_BATCH),
+            );
+            return Err(v);
+        }
+        let now = self.clock.now();
+        let mut bodies = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.iter().enumerate() {
+            let at = format!("requests[{i}].{}", T::COLLECTION.singular);
+            match input.clone().map(|input| T::from_input(input, None, now)) {
+                Some(Ok(body)) => bodies.push(body),
+                Some(Err(bad)) => v.extend(bad.under(&at)),
+                None => v.add(at, "is required"),
+            }
+        }
+        v.finish_with(bodies)
+    }
+
+    /// Creates every resource of a batch in one transaction, or none: the
+    /// first bad row (a missing or deleted parent, a pointer to nothing)
+    /// fails the whole batch, and its violations name the row by index.
+    /// Idempotent on `request_id` for the batch as a whole.
+    pub async fn create_batch(
+        &self,
+        call: &Call,
+        rows: Vec<(Option<Uuid>, T::Input)>,
+        request_id: Option<Uuid>,
+    ) -> Result<Vec<Resource<T>>, Error> {
+        let inputs: Vec<Option<T::Input>> =
+            rows.iter().map(|(_, input)| Some(input.clone())).collect();
+        let bodies = self.check_batch(&inputs).map_err(Error::from)?;
+        let parents: Vec<String> = rows
+            .iter()
+            .map(|(parent, _)| self.collection_text(*parent))
+            .collect();
+        let fingerprint = &fingerprint(call, &parents.join(","), &inputs)?;
+        let rows: Vec<(Option<Uuid>, T)> =
+            rows.iter().map(|(parent, _)| *parent).zip(bodies).collect();
+        let rows = &rows;
+        retry_once_on_lost_race(request_id, || async move {
+            let tx = self.store.write().await?;
+            if let Some(created) = replay(&tx, call, request_id, fingerprint).await? {
+                return Ok(created);
+            }
+            let mut created = Vec::with_capacity(rows.len());
+            let mut last_sequence = None;
+            for (i, (parent, body)) in rows.iter().enumerate() {
+                let written = self
+                    .create_in(&tx, call, *parent, body.clone(), None, "")
+                    .await
+                    .map_err(|err| at_row(err, i))?;
+                last_sequence = written.sequence.or(last_sequence);
+                created.push(written.resource);
+            }
+            remember(
+                &tx,
+                call,
+                request_id,
+                fingerprint,
+                &created,
+                self.clock.now(),
+            )
+            .await?;
+            tx.commit().await?;
+            if let Some(sequence) = last_sequence {
+                self.events.committed(sequence);
+            }
+            Ok(created)
+        })
+        .await
+    }
+
     /// Creates a resource (under `parent` in a nested collection) from
     /// caller input, checked before any transaction opens.
     pub async fn create(
@@ -196,7 +283,7 @@ impl<T: Persisted> Resources<T> {
         input: T::Input,
         request_id: Option<Uuid>,
     ) -> Result<Resource<T>, Error> {
-        let body = T::from_input(input.clone(), None)
+        let body = T::from_input(input.clone(), None, self.clock.now())
             .map_err(|v| Error::from(v.under(T::COLLECTION.singular)))?;
         let fingerprint = &fingerprint(call, &self.collection_text(parent), &input)?;
         let body = &body;
@@ -234,6 +321,7 @@ impl<T: Persisted> Resources<T> {
         if let Some(parent) = parent {
             store::require_live_parent::<T>(tx, parent).await?;
         }
+        store::require_live_references(tx, T::COLLECTION.singular, &body.references()).await?;
         let now = self.clock.now();
         let resource = Resource {
             id: Uuid::now_v7(),
@@ -386,6 +474,16 @@ impl<T: Persisted> Resources<T> {
                 sequence: None,
             });
         }
+        // A pointer kept from before may name what was deleted since; only a
+        // new one must be live.
+        let kept = current.body.references();
+        let added: Vec<_> = next
+            .body
+            .references()
+            .into_iter()
+            .filter(|r| !kept.contains(r))
+            .collect();
+        store::require_live_references(tx, T::COLLECTION.singular, &added).await?;
         let mut changed = T::changed_fields(&current.body, &next.body);
         if next.delete_time != current.meta.delete_time {
             changed.push("delete_time".to_owned());
@@ -484,12 +582,12 @@ where
 
 /// The stored answer to a request seen before; a reused id with another
 /// request is refused.
-async fn replay<T: Persisted>(
+async fn replay<R: DeserializeOwned>(
     tx: &Tx,
     call: &Call,
     request_id: Option<Uuid>,
     fingerprint: &str,
-) -> Result<Option<Resource<T>>, Error> {
+) -> Result<Option<R>, Error> {
     let Some(request_id) = request_id else {
         return Ok(None);
     };
@@ -505,12 +603,12 @@ async fn replay<T: Persisted>(
     store::from_json(&record.response).map(Some)
 }
 
-async fn remember<T: Persisted>(
+async fn remember<R: Serialize>(
     tx: &Tx,
     call: &Call,
     request_id: Option<Uuid>,
     fingerprint: &str,
-    resource: &Resource<T>,
+    response: &R,
     now: Timestamp,
 ) -> Result<(), Error> {
     let Some(request_id) = request_id else {
@@ -521,7 +619,7 @@ async fn remember<T: Persisted>(
         request_id,
         method: call.method.clone(),
         fingerprint: fingerprint.to_owned(),
-        response: store::to_json(resource)?,
+        response: store::to_json(response)?,
         create_time: now,
     }
     .insert(tx)
@@ -540,6 +638,22 @@ fn fingerprint(call: &Call, name: &str, command: &impl Serialize) -> Result<Stri
         .chain_update(command.as_bytes())
         .finalize();
     Ok(digest.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+/// An error of one row of a batch, its fields named under `requests[i]`.
+fn at_row(err: Error, i: usize) -> Error {
+    match err {
+        Error::InvalidArgument(violations) => Error::InvalidArgument(
+            violations
+                .into_iter()
+                .map(|v| crate::error::FieldViolation {
+                    field: format!("requests[{i}].{}", v.field),
+                    description: v.description,
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// A child named under another parent than its own does not exist there.

@@ -16,6 +16,7 @@ mod listing;
 mod lookup;
 mod migrations;
 mod mutations;
+mod purchases;
 mod registration;
 mod relay;
 mod rows;

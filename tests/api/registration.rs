@@ -6,7 +6,8 @@
 use crm::domain::channel::Channel;
 use crm::domain::customer::Customer;
 use crm::domain::filter::FieldType;
-use crm::store::{Persisted, column_name, folded_column_name};
+use crm::domain::purchase::Purchase;
+use crm::store::{Persisted, column_name, folded_column_name, sort_column_names};
 use sea_orm::{ConnectionTrait, Database, Statement};
 
 /// (column, is text) for every filterable and orderable field.
@@ -32,11 +33,13 @@ fn columns<T: Persisted>() -> Vec<(String, bool)> {
             T::COLLECTION.plural,
             field.path
         );
-        found.push((column.to_owned(), is_text));
+        // Whole-text fields compare too, so they need byte order as well.
+        let compares_text = is_text || matches!(field.ty, FieldType::Exact);
+        found.push((column.to_owned(), compares_text));
     }
     for field in T::ORDERABLE.fields {
         assert!(
-            column_name::<T>(field).is_some(),
+            !sort_column_names::<T>(field).is_empty(),
             "{}: orderable field {field} has no column",
             T::COLLECTION.plural
         );
@@ -49,6 +52,7 @@ fn columns<T: Persisted>() -> Vec<(String, bool)> {
 fn every_listed_field_of_every_resource_has_a_column() {
     assert!(!columns::<Customer>().is_empty());
     assert!(!columns::<Channel>().is_empty());
+    assert!(!columns::<Purchase>().is_empty());
 }
 
 async fn text_collations<T: Persisted>(
@@ -87,6 +91,7 @@ async fn text_that_lists_filter_on_compares_by_bytes_on_postgres() {
     let db = Database::connect(&url).await.unwrap();
     let mut wrong = text_collations::<Customer>(&db, "customers").await;
     wrong.extend(text_collations::<Channel>(&db, "channels").await);
+    wrong.extend(text_collations::<Purchase>(&db, "purchases").await);
     db.close().await.ok();
     server.stop().await;
     assert!(wrong.is_empty(), "not COLLATE \"C\": {wrong:?}");

@@ -52,6 +52,7 @@ async fn reflection_lists_exactly_the_served_services() {
             "crm.v1.ChannelService",
             "crm.v1.CustomerService",
             "crm.v1.EventService",
+            "crm.v1.PurchaseService",
             "grpc.health.v1.Health"
         ]
     );

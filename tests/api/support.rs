@@ -7,6 +7,7 @@ use crm::pb;
 use crm::pb::channel_service_client::ChannelServiceClient;
 use crm::pb::customer_service_client::CustomerServiceClient;
 use crm::pb::event_service_client::EventServiceClient;
+use crm::pb::purchase_service_client::PurchaseServiceClient;
 use crm::settings::Settings;
 use crm::usecases::{Clock, Services};
 use sea_orm::{ConnectionTrait, Database};
@@ -150,6 +151,10 @@ impl TestServer {
 
     pub fn channels(&self) -> ChannelServiceClient<Channel> {
         ChannelServiceClient::new(self.channel.clone())
+    }
+
+    pub fn purchases(&self) -> PurchaseServiceClient<Channel> {
+        PurchaseServiceClient::new(self.channel.clone())
     }
 
     pub fn events(&self) -> EventServiceClient<Channel> {

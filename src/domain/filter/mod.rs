@@ -24,6 +24,10 @@ const MAX_LEN: usize = 4096;
 pub enum FieldType {
     /// Free text. Accepts quoted or bare string literals.
     Text,
+    /// Text compared whole, with `=` and `!=` only: resource names such as
+    /// `channels/{id}` and codes such as `EUR`. No substring or prefix match,
+    /// so no case-folded copy is needed.
+    Exact,
     /// A closed set of names, each stored as an integer code; literal is a bare or quoted name, e.g. `tier = STRATEGIC`.
     Enum(&'static [(&'static str, i32)]),
     /// A 64-bit integer.

@@ -391,3 +391,25 @@ fn mutated_and_truncated_filters_never_panic() {
         check(&chars);
     }
 }
+
+#[test]
+fn exact_text_takes_equality_only_and_no_stars() {
+    const NAMES: Schema = schema(&[spec("channel", FieldType::Exact)], false);
+    let parsed = parse(r#"channel = "channels/x""#, &NAMES).unwrap();
+    assert_eq!(
+        parsed,
+        Some(Filter::Compare {
+            field: "channel",
+            op: Eq,
+            value: Value::Text("channels/x".into())
+        })
+    );
+    assert!(parse(r#"channel != "channels/x""#, &NAMES).is_ok());
+    for bad in [
+        r#"channel : "x""#,
+        r#"channel < "x""#,
+        r#"channel = "chan*""#,
+    ] {
+        assert!(parse(bad, &NAMES).is_err(), "{bad} was accepted");
+    }
+}

@@ -43,10 +43,10 @@ pub(super) fn resolve(schema: &Schema, path: &str, op: Op, lit: Literal) -> Pars
 /// Types the literal of a comparison on a declared field.
 fn compare(spec: &FieldSpec, op: Op, lit: Literal) -> Parsed {
     let (field, text) = (spec.path, lit.text.as_str());
-    // Text takes every comparator; enums and booleans have no order to compare by.
+    // Text takes every comparator; enums, booleans and whole names have no order.
     let ops: &[Op] = match spec.ty {
         FieldType::Text => &OPS,
-        FieldType::Enum(_) | FieldType::Bool | FieldType::Key(_) => EQUALITY,
+        FieldType::Enum(_) | FieldType::Bool | FieldType::Key(_) | FieldType::Exact => EQUALITY,
         FieldType::Integer | FieldType::Timestamp => ORDERED,
     };
     let to_symbol = |op: &Op| OPS.iter().position(|o| o == op).map_or("", |i| SYMBOLS[i]);
@@ -73,6 +73,10 @@ fn compare(spec: &FieldSpec, op: Op, lit: Literal) -> Parsed {
             let value = lookup_form(text);
             return Ok(Filter::Key { field, op, value });
         }
+        FieldType::Exact if !lit.wild.is_empty() => {
+            bail!("\"{field}\" is compared whole: \"*\" is not allowed; write \\* for a star")
+        }
+        FieldType::Exact => Some(Value::Text(text.to_string())),
         FieldType::Enum(names) => names.iter().find(|n| n.0 == text).map(|n| Value::Enum(n.1)),
         FieldType::Integer => text.parse().ok().map(Value::Integer),
         FieldType::Bool => text.parse().ok().map(Value::Bool),
