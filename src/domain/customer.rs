@@ -192,6 +192,7 @@ impl ResourceBody for Customer {
     const ORDERABLE: Orderable = ORDERABLE;
 
     type Input = CustomerInput;
+    type Side = ();
 
     fn from_input(input: CustomerInput, previous: Option<&Self>) -> Result<Self, Violations> {
         Customer::parse(input, previous)

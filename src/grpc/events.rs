@@ -76,6 +76,7 @@ pub fn to_pb(event: &Event) -> Result<pb::Event, Error> {
     let snapshot = match change.resource_type.as_str() {
         "customer" => ResourceSnapshot::Customer(decode(bytes)?),
         "channel" => ResourceSnapshot::Channel(decode(bytes)?),
+        "complaint" => ResourceSnapshot::Complaint(decode(bytes)?),
         other => {
             return Err(Error::internal(format!(
                 "event of unknown resource type {other}"

@@ -5,6 +5,7 @@
 #[macro_use]
 mod convert;
 mod channels;
+mod complaints;
 mod customers;
 pub mod events;
 mod mask;
@@ -30,11 +31,12 @@ pub use convert::ACTOR_HEADER;
 pub use status::ERROR_DOMAIN;
 
 use crate::domain::channel::Channel;
+use crate::domain::complaint::Complaint;
 use crate::domain::customer::Customer;
 use crate::error::Error;
 use crate::pb::{
-    channel_service_server::ChannelServiceServer, customer_service_server::CustomerServiceServer,
-    event_service_server::EventServiceServer,
+    channel_service_server::ChannelServiceServer, complaint_service_server::ComplaintServiceServer,
+    customer_service_server::CustomerServiceServer, event_service_server::EventServiceServer,
 };
 use crate::usecases::Encoders;
 use crate::usecases::Services;
@@ -45,6 +47,7 @@ use standard::WireResource;
 const CRM_SERVICES: &[&str] = &[
     "crm.v1.CustomerService",
     "crm.v1.ChannelService",
+    "crm.v1.ComplaintService",
     "crm.v1.EventService",
 ];
 /// Reflection advertises the crm services and health.
@@ -72,6 +75,7 @@ pub fn encoders() -> Encoders {
     Encoders {
         customer: Customer::encode,
         channel: Channel::encode,
+        complaint: Complaint::encode,
     }
 }
 
@@ -95,6 +99,9 @@ pub fn routes(services: &Services) -> Result<(Routes, Health), anyhow::Error> {
         }))
         .add_service(ChannelServiceServer::new(channels::ChannelApi {
             channels: services.channels.clone(),
+        }))
+        .add_service(ComplaintServiceServer::new(complaints::ComplaintApi {
+            complaints: services.complaints.clone(),
         }))
         .add_service(EventServiceServer::new(events::EventApi {
             events: services.events.clone(),
@@ -170,7 +177,7 @@ mod tests {
 
     use super::{answer, http};
     use crate::domain::ClosedEnum;
-    use crate::domain::{channel, customer};
+    use crate::domain::{channel, complaint, customer};
     use crate::pb;
 
     /// Domain codes are stored and sent as protobuf numbers: the two lists
@@ -215,6 +222,18 @@ mod tests {
         check!(channel::ChannelType, pb::channel::Type);
         check!(channel::ChannelKind, pb::channel::Kind);
         check!(channel::Day, pb::opening_period::Day);
+        check!(complaint::State, pb::complaint::State);
+        check!(complaint::Category, pb::complaint::Category);
+        check!(complaint::Severity, pb::complaint::Severity);
+        check!(complaint::ClosureReason, pb::complaint::ClosureReason);
+        check!(complaint::Verdict, pb::validity::Verdict);
+        check!(complaint::InvalidReason, pb::InvalidReason);
+        check!(complaint::RemedyKind, pb::remedy::Kind);
+        check!(complaint::RootCauseCategory, pb::root_cause::Category);
+        check!(complaint::CallbackOutcome, pb::CallbackOutcome);
+        check!(complaint::SatisfactionLevel, pb::SatisfactionLevel);
+        check!(complaint::ContactDirection, pb::ContactDirection);
+        check!(complaint::steps::StepKind, pb::complaint_step::Kind);
     }
 
     fn code(response: &http::Response<String>) -> tonic::Code {

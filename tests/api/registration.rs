@@ -4,6 +4,7 @@
 //! served service. Adding a resource that forgets one fails here.
 
 use crm::domain::channel::Channel;
+use crm::domain::complaint::Complaint;
 use crm::domain::customer::Customer;
 use crm::domain::filter::FieldType;
 use crm::store::{Persisted, column_name, folded_column_name};
@@ -45,6 +46,7 @@ fn columns<T: Persisted>() -> Vec<(String, bool)> {
 fn every_listed_field_of_every_resource_has_a_column() {
     assert!(!columns::<Customer>().is_empty());
     assert!(!columns::<Channel>().is_empty());
+    assert!(!columns::<Complaint>().is_empty());
 }
 
 async fn text_collations<T: Persisted>(
@@ -83,6 +85,7 @@ async fn text_that_lists_filter_on_compares_by_bytes_on_postgres() {
     let db = Database::connect(&url).await.unwrap();
     let mut wrong = text_collations::<Customer>(&db, "customers").await;
     wrong.extend(text_collations::<Channel>(&db, "channels").await);
+    wrong.extend(text_collations::<Complaint>(&db, "complaints").await);
     db.close().await.ok();
     server.stop().await;
     assert!(wrong.is_empty(), "not COLLATE \"C\": {wrong:?}");
