@@ -148,6 +148,7 @@ impl ResourceBody for Channel {
     const ORDERABLE: Orderable = ORDERABLE;
 
     type Input = ChannelInput;
+    type Side = ();
 
     fn from_input(
         input: ChannelInput,

@@ -4,7 +4,14 @@
 //! after repeated unreachable callbacks, or on the customer's withdrawal.
 //! `process` is the state machine every transition goes through.
 
+mod body;
+mod input;
 pub mod process;
+pub mod steps;
+pub mod transitions;
+
+pub use body::*;
+pub use input::*;
 
 closed_enum! {
     /// Where a complaint stands. Codes are the proto's `Complaint.State`.
@@ -30,8 +37,8 @@ closed_enum! {
 closed_enum! {
     /// What a callback after a resolution found.
     CallbackOutcome {
-        Satisfied = 1 => "SATISFIED",
-        NotSatisfied = 2 => "NOT_SATISFIED",
-        Unreachable = 3 => "UNREACHABLE",
+        Satisfied = 1 => "CALLBACK_SATISFIED",
+        NotSatisfied = 2 => "CALLBACK_NOT_SATISFIED",
+        Unreachable = 3 => "CALLBACK_UNREACHABLE",
     }
 }

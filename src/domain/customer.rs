@@ -246,6 +246,7 @@ impl ResourceBody for Customer {
     const ORDERABLE: Orderable = ORDERABLE;
 
     type Input = CustomerInput;
+    type Side = ();
 
     fn from_input(
         input: CustomerInput,

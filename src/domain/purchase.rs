@@ -98,6 +98,7 @@ impl ResourceBody for Purchase {
     const ORDERABLE: Orderable = ORDERABLE;
 
     type Input = PurchaseInput;
+    type Side = ();
 
     fn from_input(
         input: PurchaseInput,

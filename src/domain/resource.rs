@@ -51,6 +51,20 @@ pub trait ResourceBody:
 
     /// Paths, in API field names, whose values differ between two versions.
     fn changed_fields(before: &Self, after: &Self) -> Vec<String>;
+
+    /// Records a change writes beside the resource in its transaction and
+    /// never changes afterwards (a complaint's steps); `()` for none.
+    type Side: Clone + std::fmt::Debug + PartialEq + Send + Sync + 'static;
+
+    /// The side records of a create.
+    fn created_side(&self) -> Vec<Self::Side> {
+        Vec::new()
+    }
+
+    /// The side records of a standard Update from `before` to `after`.
+    fn updated_side(_before: &Self, _after: &Self) -> Vec<Self::Side> {
+        Vec::new()
+    }
 }
 
 /// Microseconds since the Unix epoch, UTC: exact on both engines, sortable.
@@ -296,12 +310,15 @@ impl<T: ResourceBody> Resource<T> {
 }
 
 /// What a mutation makes of a stored resource: the new body, whether it is
-/// soft-deleted afterwards, and the kind of event the change records.
+/// soft-deleted afterwards, the kind of event the change records, and the
+/// side records written with it (a change with side records is written even
+/// when the body is unchanged).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Next<T> {
+pub struct Next<T: ResourceBody> {
     pub body: T,
     pub delete_time: Option<Timestamp>,
     pub kind: &'static str,
+    pub side: Vec<T::Side>,
 }
 
 impl<T: ResourceBody> Next<T> {
@@ -311,6 +328,7 @@ impl<T: ResourceBody> Next<T> {
             body,
             delete_time: None,
             kind,
+            side: Vec::new(),
         }
     }
 }
@@ -333,7 +351,10 @@ pub fn update<T: ResourceBody>(
     let merged = super::patch::merge(&current.body.to_input(), &command.input, &command.paths)?;
     let body = T::from_input(merged, Some(&current.body), now)
         .map_err(|v| v.under(T::COLLECTION.singular))?;
-    Ok(Next::changed(body, event::UPDATED))
+    Ok(Next {
+        side: T::updated_side(&current.body, &body),
+        ..Next::changed(body, event::UPDATED)
+    })
 }
 
 /// The standard Delete: soft, so the resource stays readable.
@@ -346,6 +367,7 @@ pub fn delete<T: ResourceBody>(
         body: current.body.clone(),
         delete_time: Some(now),
         kind: event::DELETED,
+        side: Vec::new(),
     })
 }
 
@@ -359,6 +381,7 @@ pub fn undelete<T: ResourceBody>(
         body: current.body.clone(),
         delete_time: None,
         kind: event::UNDELETED,
+        side: Vec::new(),
     })
 }
 

@@ -77,6 +77,7 @@ pub fn to_pb(event: &Event) -> Result<pb::Event, Error> {
         "customer" => ResourceSnapshot::Customer(decode(bytes)?),
         "channel" => ResourceSnapshot::Channel(decode(bytes)?),
         "purchase" => ResourceSnapshot::Purchase(decode(bytes)?),
+        "complaint" => ResourceSnapshot::Complaint(decode(bytes)?),
         other => {
             return Err(Error::internal(format!(
                 "event of unknown resource type {other}"

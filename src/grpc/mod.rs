@@ -5,6 +5,7 @@
 #[macro_use]
 mod convert;
 mod channels;
+mod complaints;
 mod customers;
 pub mod events;
 mod mask;
@@ -31,12 +32,14 @@ pub use convert::ACTOR_HEADER;
 pub use status::ERROR_DOMAIN;
 
 use crate::domain::channel::Channel;
+use crate::domain::complaint::Complaint;
 use crate::domain::customer::Customer;
 use crate::domain::purchase::Purchase;
 use crate::error::Error;
 use crate::pb::{
-    channel_service_server::ChannelServiceServer, customer_service_server::CustomerServiceServer,
-    event_service_server::EventServiceServer, purchase_service_server::PurchaseServiceServer,
+    channel_service_server::ChannelServiceServer, complaint_service_server::ComplaintServiceServer,
+    customer_service_server::CustomerServiceServer, event_service_server::EventServiceServer,
+    purchase_service_server::PurchaseServiceServer,
 };
 use crate::usecases::Encoders;
 use crate::usecases::Services;
@@ -48,6 +51,7 @@ const CRM_SERVICES: &[&str] = &[
     "crm.v1.CustomerService",
     "crm.v1.ChannelService",
     "crm.v1.PurchaseService",
+    "crm.v1.ComplaintService",
     "crm.v1.EventService",
 ];
 /// Reflection advertises the crm services and health.
@@ -76,6 +80,7 @@ pub fn encoders() -> Encoders {
         customer: Customer::encode,
         channel: Channel::encode,
         purchase: Purchase::encode,
+        complaint: Complaint::encode,
     }
 }
 
@@ -102,6 +107,9 @@ pub fn routes(services: &Services) -> Result<(Routes, Health), anyhow::Error> {
         }))
         .add_service(PurchaseServiceServer::new(purchases::PurchaseApi {
             purchases: services.purchases.clone(),
+        }))
+        .add_service(ComplaintServiceServer::new(complaints::ComplaintApi {
+            complaints: services.complaints.clone(),
         }))
         .add_service(EventServiceServer::new(events::EventApi {
             events: services.events.clone(),
@@ -177,7 +185,7 @@ mod tests {
 
     use super::{answer, http};
     use crate::domain::ClosedEnum;
-    use crate::domain::{channel, customer, purchase};
+    use crate::domain::{channel, complaint, customer, purchase};
     use crate::pb;
 
     /// Domain codes are stored and sent as protobuf numbers: the two lists
@@ -224,6 +232,18 @@ mod tests {
         check!(channel::Day, pb::opening_period::Day);
         check!(purchase::PurchaseKind, pb::purchase::Kind);
         check!(purchase::Reason, pb::purchase::Reason);
+        check!(complaint::State, pb::complaint::State);
+        check!(complaint::Category, pb::complaint::Category);
+        check!(complaint::Severity, pb::complaint::Severity);
+        check!(complaint::ClosureReason, pb::complaint::ClosureReason);
+        check!(complaint::Verdict, pb::validity::Verdict);
+        check!(complaint::InvalidReason, pb::InvalidReason);
+        check!(complaint::RemedyKind, pb::remedy::Kind);
+        check!(complaint::RootCauseCategory, pb::root_cause::Category);
+        check!(complaint::CallbackOutcome, pb::CallbackOutcome);
+        check!(complaint::SatisfactionLevel, pb::SatisfactionLevel);
+        check!(complaint::ContactDirection, pb::ContactDirection);
+        check!(complaint::steps::StepKind, pb::complaint_step::Kind);
     }
 
     fn code(response: &http::Response<String>) -> tonic::Code {

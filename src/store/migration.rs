@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(SingletonLeases),
             Box::new(FoldedText),
             Box::new(NestedPurchases),
+            Box::new(Complaints),
             Box::new(KeyIndex),
         ]
     }
@@ -787,6 +788,180 @@ impl MigrationTrait for NestedPurchases {
             let sql = format!(r#"ALTER TABLE "purchases" {}"#, changes.join(", "));
             use sea_orm::ConnectionTrait;
             manager.get_connection().execute_unprepared(&sql).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Complaints and their steps. Steps are the complaint's permanent history:
+/// no retention deletes them.
+struct Complaints;
+
+impl MigrationName for Complaints {
+    fn name(&self) -> &str {
+        "m20261203_000008_complaints"
+    }
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum ComplaintsTable {
+    #[sea_orm(iden = "complaints")]
+    Table,
+    Id,
+    Customer,
+    IntakeChannel,
+    ReceivedTime,
+    State,
+    Severity,
+    Category,
+    HandlingDepartment,
+    Supplier,
+    Validity,
+    CustomerTier,
+    CustomerRelationship,
+    CustomerValueGrade,
+    CustomerSalesRegion,
+    CustomerCountry,
+    Body,
+    CreateTime,
+    UpdateTime,
+    DeleteTime,
+    Version,
+    CustomerFolded,
+    IntakeChannelFolded,
+    HandlingDepartmentFolded,
+    SupplierFolded,
+    CustomerSalesRegionFolded,
+    CustomerCountryFolded,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum ComplaintSteps {
+    Table,
+    Id,
+    ComplaintId,
+    Number,
+    Kind,
+    Actor,
+    CreateTime,
+    StateBefore,
+    StateAfter,
+    Note,
+    Decision,
+}
+
+/// The complaints' text columns that lists filter on, and their folded
+/// copies: byte order on PostgreSQL, as every other.
+const COMPLAINT_TEXT: &[&str] = &[
+    "customer",
+    "intake_channel",
+    "handling_department",
+    "supplier",
+    "customer_sales_region",
+    "customer_country",
+    "customer_folded",
+    "intake_channel_folded",
+    "handling_department_folded",
+    "supplier_folded",
+    "customer_sales_region_folded",
+    "customer_country_folded",
+];
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for Complaints {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use ComplaintsTable as C;
+        manager
+            .create_table(
+                Table::create()
+                    .table(C::Table)
+                    .col(pk_uuid(C::Id))
+                    .col(text(C::Customer))
+                    .col(text(C::IntakeChannel))
+                    .col(big_integer(C::ReceivedTime))
+                    .col(integer(C::State))
+                    .col(integer(C::Severity))
+                    .col(integer(C::Category))
+                    .col(text(C::HandlingDepartment))
+                    .col(text(C::Supplier))
+                    .col(integer(C::Validity))
+                    .col(integer(C::CustomerTier))
+                    .col(integer(C::CustomerRelationship))
+                    .col(integer(C::CustomerValueGrade))
+                    .col(text(C::CustomerSalesRegion))
+                    .col(text(C::CustomerCountry))
+                    .col(text(C::Body))
+                    .col(big_integer(C::CreateTime))
+                    .col(big_integer(C::UpdateTime))
+                    .col(big_integer_null(C::DeleteTime))
+                    .col(big_integer(C::Version))
+                    .col(text(C::CustomerFolded))
+                    .col(text(C::IntakeChannelFolded))
+                    .col(text(C::HandlingDepartmentFolded))
+                    .col(text(C::SupplierFolded))
+                    .col(text(C::CustomerSalesRegionFolded))
+                    .col(text(C::CustomerCountryFolded))
+                    .to_owned(),
+            )
+            .await?;
+        for (name, columns) in [
+            ("complaints_by_received_time", &[C::ReceivedTime][..]),
+            ("complaints_by_state", &[C::State]),
+            ("complaints_by_severity", &[C::Severity]),
+            ("complaints_by_category", &[C::Category]),
+            ("complaints_by_customer_tier", &[C::CustomerTier]),
+            ("complaints_by_create_time", &[C::CreateTime]),
+            ("complaints_by_update_time", &[C::UpdateTime]),
+            ("complaints_by_customer", &[C::Customer, C::State]),
+        ] {
+            manager
+                .create_index(keyset_index(C::Table, name, columns, C::Id))
+                .await?;
+        }
+
+        use ComplaintSteps as S;
+        manager
+            .create_table(
+                Table::create()
+                    .table(S::Table)
+                    .col(pk_uuid(S::Id))
+                    .col(uuid(S::ComplaintId))
+                    .col(big_integer(S::Number))
+                    .col(integer(S::Kind))
+                    .col(text(S::Actor))
+                    .col(big_integer(S::CreateTime))
+                    .col(integer(S::StateBefore))
+                    .col(integer(S::StateAfter))
+                    .col(text(S::Note))
+                    .col(text(S::Decision))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("complaint_steps_by_number")
+                    .table(S::Table)
+                    .col(S::ComplaintId)
+                    .col(S::Number)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+
+        if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
+            let changes: Vec<String> = COMPLAINT_TEXT
+                .iter()
+                .map(|column| format!(r#"ALTER COLUMN "{column}" TYPE text COLLATE "C""#))
+                .collect();
+            let sql = format!(r#"ALTER TABLE "complaints" {}"#, changes.join(", "));
+            manager.get_connection().execute_unprepared(&sql).await?;
+            manager
+                .get_connection()
+                .execute_unprepared(
+                    r#"ALTER TABLE "complaint_steps" ALTER COLUMN "actor" TYPE text COLLATE "C""#,
+                )
+                .await?;
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! types; rows never leave this module. Knows nothing of gRPC.
 
 mod channels;
+mod complaints;
 mod customers;
 pub mod events;
 mod failure;
@@ -28,10 +29,11 @@ use sea_orm_migration::MigratorTrait;
 use crate::error::Error;
 use failure::Failure;
 
+pub use complaints::{list_steps, open_complaints_of};
 pub use requests::RequestRecord;
 pub use resources::{
-    from_json, get, get_for_update, insert, list, replace, require_live_parent,
-    require_live_references, to_json,
+    find, from_json, get, get_for_update, insert, list, replace, require_live_parent,
+    require_live_references, to_json, write_side,
 };
 pub use secrets::page_token_key;
 

@@ -47,6 +47,38 @@ pub trait Table: ResourceBody {
     }
     fn to_row(resource: &Resource<Self>) -> Result<ActiveRow<Self>, Error>;
     fn from_row(row: Row<Self>) -> Result<Resource<Self>, Error>;
+
+    /// Writes the side records of a change (`ResourceBody::Side`) in its
+    /// transaction, by `actor` at `now`. A resource without side records
+    /// never has any to write.
+    fn write_side<'a>(
+        _tx: &'a Tx,
+        _actor: &'a str,
+        _resource: &'a Resource<Self>,
+        side: Vec<Self::Side>,
+        _now: Timestamp,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        async move {
+            if side.is_empty() {
+                Ok(())
+            } else {
+                Err(Error::internal(
+                    "side records for a resource without a side table",
+                ))
+            }
+        }
+    }
+}
+
+/// Writes the side records of a change in its transaction.
+pub async fn write_side<T: Table>(
+    tx: &Tx,
+    actor: &str,
+    resource: &Resource<T>,
+    side: Vec<T::Side>,
+    now: Timestamp,
+) -> Result<(), Error> {
+    T::write_side(tx, actor, resource, side, now).await
 }
 
 pub async fn insert<T: Table>(tx: &Tx, resource: &Resource<T>) -> Result<(), Error> {
@@ -56,6 +88,17 @@ pub async fn insert<T: Table>(tx: &Tx, resource: &Resource<T>) -> Result<(), Err
         .map_err(db_error)?;
     labels::replace(tx, resource.id, resource.body.labels()).await?;
     keys::replace(tx, resource.id, &T::keys(resource)).await
+}
+
+/// Reads a resource, if it exists.
+pub async fn find<T: Table>(tx: &Tx, id: Uuid) -> Result<Option<Resource<T>>, Error> {
+    T::Entity::find()
+        .filter(T::ID.eq(id))
+        .one(tx.conn())
+        .await
+        .map_err(db_error)?
+        .map(T::from_row)
+        .transpose()
 }
 
 /// Reads a resource; a missing one is NOT_FOUND.

@@ -3,6 +3,7 @@
 //! together. Speaks domain types; knows nothing of gRPC or SQL.
 
 mod clock;
+mod complaints;
 mod events;
 mod housekeeping;
 mod lease;
@@ -10,6 +11,7 @@ mod relay;
 mod resources;
 
 pub use clock::Clock;
+pub use complaints::{Complaints, StepPage};
 pub use events::{
     DEFAULT_MAX_EVENT_STREAMS, EventLog, SHARED_POLL_EVERY, StreamFilter, StreamStart,
 };
@@ -17,12 +19,14 @@ pub use housekeeping::{Cleaned, REQUEST_ID_RETENTION, Retention};
 pub use lease::Leases;
 pub use relay::RelayLog;
 pub use resources::{
-    Call, Encoder, ListRequest, ListResult, Require, Resources, Stored, Target, Transition, Written,
+    Call, Encoder, Guard, HookFuture, ListRequest, ListResult, Prepare, Require, Resources, Stored,
+    Target, Transition, Written,
 };
 
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::channel::Channel;
+use crate::domain::complaint::Complaint;
 use crate::domain::customer::Customer;
 use crate::domain::listing::PageTokens;
 use crate::domain::purchase::Purchase;
@@ -37,6 +41,7 @@ pub struct Encoders {
     pub customer: Encoder<Customer>,
     pub channel: Encoder<Channel>,
     pub purchase: Encoder<Purchase>,
+    pub complaint: Encoder<Complaint>,
 }
 
 /// Every use case of the service, sharing one store, one clock and one
@@ -46,6 +51,7 @@ pub struct Services {
     pub customers: Resources<Customer>,
     pub channels: Resources<Channel>,
     pub purchases: Resources<Purchase>,
+    pub complaints: Complaints,
     pub events: EventLog,
     pub clock: Clock,
     store: Store,
@@ -64,14 +70,29 @@ impl Services {
     ) -> Result<Self, Error> {
         let tokens = PageTokens::new(store::page_token_key(&store).await?);
         let events = EventLog::new(store.clone(), tokens.clone());
+        let customers = Resources::new(
+            store.clone(),
+            tokens.clone(),
+            events.clone(),
+            clock.clone(),
+            encoders.customer,
+        )
+        .with_guard(complaints::refuse_delete_with_open_complaints);
+        let complaint_resources = Resources::new(
+            store.clone(),
+            tokens.clone(),
+            events.clone(),
+            clock.clone(),
+            encoders.complaint,
+        );
         let services = Services {
-            customers: Resources::new(
+            complaints: Complaints::new(
+                complaint_resources,
+                customers.clone(),
                 store.clone(),
                 tokens.clone(),
-                events.clone(),
-                clock.clone(),
-                encoders.customer,
             ),
+            customers,
             channels: Resources::new(
                 store.clone(),
                 tokens.clone(),
@@ -93,6 +114,11 @@ impl Services {
         };
         services.customers.upgrade_legacy_events().await?;
         services.channels.upgrade_legacy_events().await?;
+        services
+            .complaints
+            .resources
+            .upgrade_legacy_events()
+            .await?;
         Ok(services)
     }
 

@@ -4,6 +4,7 @@
 //! must be live, signed keyset page tokens, and the event of every change.
 
 use std::marker::PhantomData;
+use std::pin::Pin;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -35,6 +36,32 @@ pub type Encoder<T> = fn(&Resource<T>) -> Vec<u8>;
 /// A domain function of the stored resource, a command and the time: what
 /// every mutation applies.
 pub type Transition<T, C> = fn(&Resource<T>, C, Timestamp) -> Result<Next<T>, Error>;
+
+/// A boxed future borrowing the transaction, as hooks return.
+pub type HookFuture<'a, R> = Pin<Box<dyn Future<Output = Result<R, Error>> + Send + 'a>>;
+
+/// Completes a new body inside the create's write transaction, where other
+/// resources it refers to can be read and locked (a complaint checks its
+/// customer and channel and copies the customer's segment).
+pub type Prepare<T> = for<'a> fn(&'a Tx, T, Timestamp) -> HookFuture<'a, T>;
+
+/// Checks a mutation against other resources inside its transaction, after
+/// the transition and before the write (a customer with open complaints
+/// cannot be deleted).
+pub type Guard<T> = for<'a> fn(&'a Tx, &'a Resource<T>, &'a NextOf<T>) -> HookFuture<'a, ()>;
+
+/// The `Next` of a resource type, named without its trait bound so the
+/// hook can be a field of any `Resources<T>`.
+pub type NextOf<T> = <T as HasNext>::Next;
+
+/// Names `Next<T>` for a resource body.
+pub trait HasNext {
+    type Next;
+}
+
+impl<T: crate::domain::resource::ResourceBody> HasNext for T {
+    type Next = Next<T>;
+}
 
 /// Who calls and through which method; recorded with what the call changes.
 #[derive(Debug, Clone)]
@@ -137,16 +164,18 @@ pub struct Written<T> {
 }
 
 /// The standard methods over one resource.
-pub struct Resources<T> {
+pub struct Resources<T: HasNext> {
     store: Store,
     tokens: PageTokens,
     events: EventLog,
     clock: Clock,
     encode: Encoder<T>,
+    prepare: Option<Prepare<T>>,
+    guard: Option<Guard<T>>,
     body: PhantomData<fn() -> T>,
 }
 
-impl<T> Clone for Resources<T> {
+impl<T: HasNext> Clone for Resources<T> {
     fn clone(&self) -> Self {
         Resources {
             store: self.store.clone(),
@@ -154,6 +183,8 @@ impl<T> Clone for Resources<T> {
             events: self.events.clone(),
             clock: self.clock.clone(),
             encode: self.encode,
+            prepare: self.prepare,
+            guard: self.guard,
             body: PhantomData,
         }
     }
@@ -173,8 +204,22 @@ impl<T: Persisted> Resources<T> {
             events,
             clock,
             encode,
+            prepare: None,
+            guard: None,
             body: PhantomData,
         }
+    }
+
+    /// Completes every new body inside the create's transaction.
+    pub fn with_prepare(mut self, prepare: Prepare<T>) -> Self {
+        self.prepare = Some(prepare);
+        self
+    }
+
+    /// Checks every mutation inside its transaction before it is written.
+    pub fn with_guard(mut self, guard: Guard<T>) -> Self {
+        self.guard = Some(guard);
+        self
     }
 
     /// The service clock's time, which the rules about time see.
@@ -323,6 +368,10 @@ impl<T: Persisted> Resources<T> {
         }
         store::require_live_references(tx, T::COLLECTION.singular, &body.references()).await?;
         let now = self.clock.now();
+        let body = match self.prepare {
+            Some(prepare) => prepare(tx, body, now).await?,
+            None => body,
+        };
         let resource = Resource {
             id: Uuid::now_v7(),
             parent,
@@ -330,6 +379,8 @@ impl<T: Persisted> Resources<T> {
             body,
         };
         store::insert(tx, &resource).await?;
+        let side = resource.body.created_side();
+        store::write_side(tx, &call.actor, &resource, side, now).await?;
         remember(tx, call, request_id, fingerprint, &resource, now).await?;
         let sequence = self
             .append(tx, call, &resource, event::CREATED, Vec::new(), now)
@@ -467,7 +518,13 @@ impl<T: Persisted> Resources<T> {
         }
         let now = self.clock.now();
         let next = apply(&current, command, now)?;
-        if next.body == current.body && next.delete_time == current.meta.delete_time {
+        if let Some(guard) = self.guard {
+            guard(tx, &current, &next).await?;
+        }
+        if next.body == current.body
+            && next.delete_time == current.meta.delete_time
+            && next.side.is_empty()
+        {
             remember(tx, call, target.request_id, &fingerprint, &current, now).await?;
             return Ok(Written {
                 resource: current,
@@ -499,6 +556,7 @@ impl<T: Persisted> Resources<T> {
             ..current
         };
         store::replace(tx, &updated, current.meta.version).await?;
+        store::write_side(tx, &call.actor, &updated, next.side, now).await?;
         remember(tx, call, target.request_id, &fingerprint, &updated, now).await?;
         let sequence = self
             .append(tx, call, &updated, next.kind, changed, now)

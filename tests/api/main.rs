@@ -7,6 +7,7 @@
 mod support;
 
 mod channels;
+mod complaints;
 mod customers;
 mod events;
 mod housekeeping;

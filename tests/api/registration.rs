@@ -4,6 +4,7 @@
 //! served service. Adding a resource that forgets one fails here.
 
 use crm::domain::channel::Channel;
+use crm::domain::complaint::Complaint;
 use crm::domain::customer::Customer;
 use crm::domain::filter::FieldType;
 use crm::domain::purchase::Purchase;
@@ -53,6 +54,7 @@ fn every_listed_field_of_every_resource_has_a_column() {
     assert!(!columns::<Customer>().is_empty());
     assert!(!columns::<Channel>().is_empty());
     assert!(!columns::<Purchase>().is_empty());
+    assert!(!columns::<Complaint>().is_empty());
 }
 
 async fn text_collations<T: Persisted>(
@@ -92,6 +94,7 @@ async fn text_that_lists_filter_on_compares_by_bytes_on_postgres() {
     let mut wrong = text_collations::<Customer>(&db, "customers").await;
     wrong.extend(text_collations::<Channel>(&db, "channels").await);
     wrong.extend(text_collations::<Purchase>(&db, "purchases").await);
+    wrong.extend(text_collations::<Complaint>(&db, "complaints").await);
     db.close().await.ok();
     server.stop().await;
     assert!(wrong.is_empty(), "not COLLATE \"C\": {wrong:?}");

@@ -50,6 +50,7 @@ async fn reflection_lists_exactly_the_served_services() {
         names,
         [
             "crm.v1.ChannelService",
+            "crm.v1.ComplaintService",
             "crm.v1.CustomerService",
             "crm.v1.EventService",
             "crm.v1.PurchaseService",

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crm::app::Application;
 use crm::pb;
 use crm::pb::channel_service_client::ChannelServiceClient;
+use crm::pb::complaint_service_client::ComplaintServiceClient;
 use crm::pb::customer_service_client::CustomerServiceClient;
 use crm::pb::event_service_client::EventServiceClient;
 use crm::pb::purchase_service_client::PurchaseServiceClient;
@@ -155,6 +156,10 @@ impl TestServer {
 
     pub fn purchases(&self) -> PurchaseServiceClient<Channel> {
         PurchaseServiceClient::new(self.channel.clone())
+    }
+
+    pub fn complaints(&self) -> ComplaintServiceClient<Channel> {
+        ComplaintServiceClient::new(self.channel.clone())
     }
 
     pub fn events(&self) -> EventServiceClient<Channel> {

@@ -1,0 +1,145 @@
+//! The complaint rules that need other resources or the steps table:
+//! receipt (customer and channel checked, the segment copied, in the
+//! create's transaction), a contact point that must be the customer's, the
+//! history list, and the refusal to delete a customer with open complaints.
+
+use crate::domain::channel::Channel;
+use crate::domain::complaint::steps::Step;
+use crate::domain::complaint::transitions::{self, Contact};
+use crate::domain::complaint::{self, Complaint};
+use crate::domain::customer::Customer;
+use crate::domain::listing::{self, PageTokens};
+use crate::domain::resource::{Name, Next, Resource, Timestamp};
+use crate::error::Error;
+use crate::store::{self, Store, Tx};
+
+use super::resources::{Call, HookFuture, Resources, Target};
+
+/// Complaints: the standard methods and transitions through `resources`,
+/// and what needs more than the complaint itself.
+#[derive(Clone)]
+pub struct Complaints {
+    pub resources: Resources<Complaint>,
+    customers: Resources<Customer>,
+    store: Store,
+    tokens: PageTokens,
+}
+
+/// One page of a complaint's history.
+#[derive(Debug, Clone)]
+pub struct StepPage {
+    pub steps: Vec<Step>,
+    /// Empty on the last page.
+    pub next_page_token: String,
+}
+
+/// How many open complaints a refused customer delete names.
+const OPEN_COMPLAINTS_NAMED: u64 = 5;
+
+impl Complaints {
+    pub(super) fn new(
+        resources: Resources<Complaint>,
+        customers: Resources<Customer>,
+        store: Store,
+        tokens: PageTokens,
+    ) -> Self {
+        Complaints {
+            resources: resources.with_prepare(receive),
+            customers,
+            store,
+            tokens,
+        }
+    }
+
+    /// RecordCustomerContact: the contact point must be one of the
+    /// customer's (read before the change; the step records it as used).
+    pub async fn record_contact(
+        &self,
+        call: &Call,
+        target: Target,
+        contact: Contact,
+    ) -> Result<Resource<Complaint>, Error> {
+        let current = self.resources.get(target.name).await?;
+        let customer = self
+            .customers
+            .get(Name {
+                parent: None,
+                id: current.body.customer,
+            })
+            .await?;
+        contact.check_point(&customer.body)?;
+        self.resources
+            .mutate(call, target, contact, transitions::record_contact)
+            .await
+    }
+
+    /// The steps of a complaint, oldest first.
+    pub async fn steps(
+        &self,
+        complaint: Name,
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<StepPage, Error> {
+        let page_size =
+            listing::page_size(page_size).map_err(|d| Error::invalid("page_size", d))?;
+        let binding = format!("{}/steps", complaint::COLLECTION.name_of(complaint));
+        let after = match page_token {
+            "" => None,
+            token => Some(
+                self.tokens
+                    .decode(token, &binding)
+                    .map_err(|d| Error::invalid("page_token", d))?,
+            ),
+        };
+        // Existence first: an unknown complaint is NOT_FOUND, not an empty list.
+        self.resources.get(complaint).await?;
+        let tx = self.store.read().await?;
+        let page = store::list_steps(&tx, complaint.id, after.as_ref(), page_size).await?;
+        Ok(StepPage {
+            steps: page.items,
+            next_page_token: page
+                .next
+                .map(|cursor| self.tokens.encode(&cursor, &binding))
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// Receipt, inside the create's transaction: reads the customer and the
+/// channel there (so a concurrent delete is seen) and lets the domain check
+/// them and copy the segment.
+fn receive(tx: &Tx, body: Complaint, now: Timestamp) -> HookFuture<'_, Complaint> {
+    Box::pin(async move {
+        let customer = store::find::<Customer>(tx, body.customer).await?;
+        let channel = store::find::<Channel>(tx, body.intake_channel).await?;
+        body.receive(customer.as_ref(), channel.as_ref(), now)
+    })
+}
+
+/// A customer with open complaints cannot be deleted: FAILED_PRECONDITION
+/// naming them. Checked in the delete's transaction.
+pub(super) fn refuse_delete_with_open_complaints<'a>(
+    tx: &'a Tx,
+    current: &'a Resource<Customer>,
+    next: &'a Next<Customer>,
+) -> HookFuture<'a, ()> {
+    Box::pin(async move {
+        let deleting = next.delete_time.is_some() && !current.meta.is_deleted();
+        if !deleting {
+            return Ok(());
+        }
+        let open = store::open_complaints_of(tx, current.id, OPEN_COMPLAINTS_NAMED).await?;
+        if open.is_empty() {
+            return Ok(());
+        }
+        Err(Error::FailedPrecondition {
+            reason: "OPEN_COMPLAINTS",
+            subject: open.join(", "),
+            description: format!(
+                "{} has open complaints ({}); close or withdraw them first",
+                current.resource_name(),
+                open.join(", ")
+            ),
+        })
+    })
+}
