@@ -104,7 +104,7 @@ impl Application {
         // One stop signal for all background work; cancelled with the streams.
         let stop = CancellationToken::new();
         let leases = Leases::new(store.clone(), services.clock.clone(), settings.lease_ttl);
-        let cleanup = {
+        let cleanup = settings.housekeeping_in_background.then(|| {
             let (leases, services, stop) = (leases.clone(), services.clone(), stop.clone());
             tokio::spawn(async move {
                 leases
@@ -113,7 +113,7 @@ impl Application {
                     })
                     .await
             })
-        };
+        });
         // Every copy polls for the others' commits, once for all its streams.
         let poll = {
             let (events, stop) = (services.events.clone(), stop.clone());
@@ -181,9 +181,10 @@ impl Application {
         }
         stop.cancel();
         // Housekeeping ends its round and gives its lease up.
-        if tokio::time::timeout(Duration::from_secs(2), cleanup)
-            .await
-            .is_err()
+        if let Some(cleanup) = cleanup
+            && tokio::time::timeout(Duration::from_secs(2), cleanup)
+                .await
+                .is_err()
         {
             tracing::warn!("housekeeping did not stop in time");
         }

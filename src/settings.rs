@@ -109,6 +109,10 @@ pub struct Settings {
     /// removed anyway and the loss is logged as an error.
     #[arg(long, env = "CRM_RELAY_HOLD_BACK", default_value = "7d", value_parser = positive_duration, global = true)]
     pub relay_hold_back: Duration,
+    /// Whether housekeeping runs on its own schedule (always, for the
+    /// binary); tests that drive it with a clock of their own turn it off.
+    #[arg(skip = true)]
+    pub housekeeping_in_background: bool,
     /// Most rows housekeeping removes in one transaction.
     #[arg(long, env = "CRM_HOUSEKEEPING_CHUNK", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub housekeeping_chunk: u32,
@@ -147,6 +151,7 @@ impl Settings {
             lease_ttl: Duration::from_secs(15),
             relay_hold_back: Duration::from_secs(7 * 24 * 3600),
             housekeeping_chunk: 1000,
+            housekeeping_in_background: true,
         }
     }
 }
