@@ -11,7 +11,10 @@ use serde_json::Value;
 use crate::error::Error;
 
 /// `base` with the value at each of `paths` taken from `input` (a value
-/// `input` leaves at its default clears the field).
+/// `input` leaves at its default clears the field). A path into a message
+/// that the request leaves out, or that the stored resource does not have,
+/// is the caller's mistake (INVALID_ARGUMENT on `update_mask`); one that
+/// names no field at all is a bug.
 pub fn merge<I: Serialize + DeserializeOwned>(
     base: &I,
     input: &I,
@@ -21,25 +24,66 @@ pub fn merge<I: Serialize + DeserializeOwned>(
     let source = serde_json::to_value(input).map_err(Error::internal)?;
     for path in paths {
         let segments: Vec<&str> = path.split('.').collect();
-        let value = lookup(&source, &segments)
-            .ok_or_else(|| Error::internal(format!("update path {path:?} names no input field")))?;
+        let value = lookup(&source, &segments).map_err(|miss| {
+            miss.into_error(path, "the request leaves it out: send it, or name it whole")
+        })?;
         let slot = lookup_mut(&mut target, &segments)
-            .ok_or_else(|| Error::internal(format!("update path {path:?} names no input field")))?;
+            .map_err(|miss| miss.into_error(path, "the resource has none yet: name it whole"))?;
         *slot = value.clone();
     }
     serde_json::from_value(target).map_err(Error::internal)
 }
 
-fn lookup<'a>(value: &'a Value, segments: &[&str]) -> Option<&'a Value> {
-    segments
-        .iter()
-        .try_fold(value, |value, segment| value.as_object()?.get(*segment))
+/// Why a path could not be followed.
+enum Miss {
+    /// Through a message that is absent (null): its segments so far.
+    Absent(String),
+    /// Through a name the input type does not have.
+    Unknown,
 }
 
-fn lookup_mut<'a>(value: &'a mut Value, segments: &[&str]) -> Option<&'a mut Value> {
-    segments.iter().try_fold(value, |value, segment| {
-        value.as_object_mut()?.get_mut(*segment)
-    })
+impl Miss {
+    fn into_error(self, path: &str, advice: &str) -> Error {
+        match self {
+            Miss::Absent(prefix) => Error::invalid(
+                "update_mask",
+                format!("{path:?} names a field inside {prefix:?}, but {advice}"),
+            ),
+            Miss::Unknown => Error::internal(format!("update path {path:?} names no input field")),
+        }
+    }
+}
+
+fn step<'a>(
+    value: &'a Value,
+    segments: &[&str],
+    i: usize,
+) -> Result<&'a serde_json::Map<String, Value>, Miss> {
+    match value {
+        Value::Object(object) => Ok(object),
+        Value::Null if i > 0 => Err(Miss::Absent(segments[..i].join("."))),
+        _ => Err(Miss::Unknown),
+    }
+}
+
+fn lookup<'a>(mut value: &'a Value, segments: &[&str]) -> Result<&'a Value, Miss> {
+    for (i, segment) in segments.iter().enumerate() {
+        value = step(value, segments, i)?
+            .get(*segment)
+            .ok_or(Miss::Unknown)?;
+    }
+    Ok(value)
+}
+
+fn lookup_mut<'a>(mut value: &'a mut Value, segments: &[&str]) -> Result<&'a mut Value, Miss> {
+    for (i, segment) in segments.iter().enumerate() {
+        step(value, segments, i)?;
+        value = value
+            .as_object_mut()
+            .and_then(|object| object.get_mut(*segment))
+            .ok_or(Miss::Unknown)?;
+    }
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -102,6 +146,31 @@ mod tests {
         assert_eq!(merged.place, Place::default());
         assert!(merged.tags.is_empty());
         assert_eq!(merged.active, None);
+    }
+
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    struct Sparse {
+        place: Option<Place>,
+    }
+
+    #[test]
+    fn a_path_into_an_absent_message_is_the_callers_mistake() {
+        let stored = Sparse {
+            place: Some(Place::default()),
+        };
+        let err = merge(&stored, &Sparse::default(), &["place.city".into()]).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidArgument(v) if v.iter().any(|f| f.field == "update_mask" && f.description.contains("the request leaves it out"))),
+            "{err:?}"
+        );
+        let err = merge(&Sparse::default(), &stored, &["place.city".into()]).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidArgument(v) if v.iter().any(|f| f.description.contains("the resource has none yet"))),
+            "{err:?}"
+        );
+        // Named whole, it merges.
+        let merged = merge(&Sparse::default(), &stored, &["place".into()]).unwrap();
+        assert_eq!(merged, stored);
     }
 
     #[test]

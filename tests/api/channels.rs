@@ -215,3 +215,22 @@ db_tests! {
         assert_eq!(listed.channels.len(), 1);
     }
 }
+
+db_tests! {
+    async fn a_mask_into_a_message_the_request_leaves_out_is_named_not_internal(s) {
+        let created = s.channels().create_channel(pb::CreateChannelRequest { channel: Some(channel("Hotline")), request_id: String::new() }).await.unwrap().into_inner();
+        let mut change = created.clone();
+        change.availability = None;
+        let status = expect_code(
+            s.channels().update_channel(pb::UpdateChannelRequest {
+                channel: Some(change),
+                update_mask: Some(FieldMask { paths: vec!["availability.time_zone".into()] }),
+                request_id: String::new(),
+            }).await,
+            Code::InvalidArgument,
+        );
+        assert_eq!(violated_fields(&status), ["update_mask"]);
+        let unchanged = s.channels().get_channel(pb::GetChannelRequest { name: created.name.clone() }).await.unwrap().into_inner();
+        assert_eq!(unchanged.etag, created.etag, "nothing was written");
+    }
+}
