@@ -13,14 +13,13 @@ use crate::domain::resource::{Name, Next, Resource, Timestamp};
 use crate::error::Error;
 use crate::store::{self, Store, Tx};
 
-use super::resources::{Call, HookFuture, Resources, Target};
+use super::resources::{Call, HookFuture, Require, Resources, Target};
 
 /// Complaints: the standard methods and transitions through `resources`,
 /// and what needs more than the complaint itself.
 #[derive(Clone)]
 pub struct Complaints {
     pub resources: Resources<Complaint>,
-    customers: Resources<Customer>,
     store: Store,
     tokens: PageTokens,
 }
@@ -37,40 +36,50 @@ pub struct StepPage {
 const OPEN_COMPLAINTS_NAMED: u64 = 5;
 
 impl Complaints {
-    pub(super) fn new(
-        resources: Resources<Complaint>,
-        customers: Resources<Customer>,
-        store: Store,
-        tokens: PageTokens,
-    ) -> Self {
+    pub(super) fn new(resources: Resources<Complaint>, store: Store, tokens: PageTokens) -> Self {
         Complaints {
             resources: resources.with_prepare(receive),
-            customers,
             store,
             tokens,
         }
     }
 
     /// RecordCustomerContact: the contact point must be one of the
-    /// customer's (read before the change; the step records it as used).
+    /// customer's and the channel must exist, both as of the change's own
+    /// transaction (a concurrent edit of the customer is seen). A replayed
+    /// request answers its first result without checking again.
     pub async fn record_contact(
         &self,
         call: &Call,
         target: Target,
         contact: Contact,
     ) -> Result<Resource<Complaint>, Error> {
-        let current = self.resources.get(target.name).await?;
-        let customer = self
-            .customers
-            .get(Name {
-                parent: None,
-                id: current.body.customer,
-            })
+        let tx = self.store.write().await?;
+        let written = self
+            .resources
+            .mutate_in(
+                &tx,
+                call,
+                &target,
+                Require::Live,
+                contact.clone(),
+                transitions::record_contact,
+            )
             .await?;
-        contact.check_point(&customer.body)?;
-        self.resources
-            .mutate(call, target, contact, transitions::record_contact)
-            .await
+        if written.sequence.is_some() {
+            let customer = store::find::<Customer>(&tx, written.resource.body.customer)
+                .await?
+                .ok_or_else(|| Error::internal("a complaint's customer is missing"))?;
+            contact.check_point(&customer.body)?;
+            if store::find::<Channel>(&tx, contact.channel)
+                .await?
+                .is_none()
+            {
+                return Err(Error::invalid("channel", "names no channel"));
+            }
+        }
+        // Dropped on any error above: nothing of the contact is written.
+        self.resources.commit(tx, written).await
     }
 
     /// The steps of a complaint, oldest first.

@@ -86,12 +86,7 @@ impl Services {
             encoders.complaint,
         );
         let services = Services {
-            complaints: Complaints::new(
-                complaint_resources,
-                customers.clone(),
-                store.clone(),
-                tokens.clone(),
-            ),
+            complaints: Complaints::new(complaint_resources, store.clone(), tokens.clone()),
             customers,
             channels: Resources::new(
                 store.clone(),

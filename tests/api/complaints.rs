@@ -377,6 +377,20 @@ db_tests! {
             contact_point_value: "who@example.com".into(), summary: "hi".into(), ..Default::default()
         }).await, Code::InvalidArgument);
         assert_eq!(violated_fields(&status), ["contact_point_value"]);
+        let before = steps(&s, &c.name).await.len();
+        let status = expect_code(api.record_customer_contact(pb::RecordCustomerContactRequest {
+            name: c.name.clone(), channel: format!("channels/{}", uuid::Uuid::now_v7()), direction: 1,
+            contact_point_type: pb::contact_point::Type::Mobile as i32,
+            contact_point_value: "+86 138 0000 0000".into(), summary: "hi".into(), ..Default::default()
+        }).await, Code::InvalidArgument);
+        assert_eq!(violated_fields(&status), ["channel"]);
+        assert_eq!(steps(&s, &c.name).await.len(), before, "a refused contact writes no step");
+        // The customer's number, written another way, is still theirs.
+        api.record_customer_contact(pb::RecordCustomerContactRequest {
+            name: c.name.clone(), channel: h.name.clone(), direction: 1,
+            contact_point_type: pb::contact_point::Type::Mobile as i32,
+            contact_point_value: "+8613800000000".into(), summary: "hi".into(), ..Default::default()
+        }).await.expect("the same number in E.164");
         api.resolve_complaint(resolve(&c.name)).await.unwrap();
         let mut disagreeing = callback(&c.name, pb::CallbackOutcome::CallbackSatisfied);
         disagreeing.satisfaction_level = pb::SatisfactionLevel::Neutral as i32;

@@ -291,10 +291,13 @@ impl Contact {
 
     /// The contact point used must be one of the customer's.
     pub fn check_point(&self, customer: &Customer) -> Result<(), Error> {
-        let known = customer
-            .contact_points
-            .iter()
-            .any(|p| p.kind == self.point_type && p.value.eq_ignore_ascii_case(&self.point_value));
+        // Compared in lookup form: "+86 138 0000 0000" is the point
+        // stored as "138 0000 0000" for a customer in CN.
+        let wanted = crate::domain::customer::contact_lookup_key(&self.point_value);
+        let known = customer.contact_points.iter().any(|p| {
+            p.kind == self.point_type
+                && p.lookup_keys(&customer.geography.country).contains(&wanted)
+        });
         if known {
             Ok(())
         } else {
