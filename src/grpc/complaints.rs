@@ -15,7 +15,7 @@ use crate::domain::complaint::{Complaint, ComplaintInput, ProductInput};
 use crate::domain::input::code_of;
 use crate::domain::resource::{Name, Resource};
 use crate::pb::{self, complaint_service_server::ComplaintService};
-use crate::usecases::Complaints;
+use crate::usecases::{Call, Complaints, Transition};
 
 pub struct ComplaintApi {
     pub complaints: Complaints,
@@ -25,6 +25,26 @@ type Answer = Result<Response<pb::Complaint>, Status>;
 
 fn answer(resource: Resource<Complaint>) -> Answer {
     Ok(Response::new(Complaint::to_pb(&resource)))
+}
+
+impl ComplaintApi {
+    /// A transition that takes nothing but an optional note: name, etag,
+    /// request id and note, in that order.
+    async fn noted(
+        &self,
+        call: &Call,
+        [name, etag, request_id, note]: [&str; 4],
+        apply: Transition<Complaint, Noted>,
+    ) -> Answer {
+        let target = target::<Complaint>(name, etag, request_id)?;
+        let command = Noted::parse(note)?;
+        answer(
+            self.complaints
+                .resources
+                .mutate(call, target, command, apply)
+                .await?,
+        )
+    }
 }
 
 #[tonic::async_trait]
@@ -129,26 +149,18 @@ impl ComplaintService for ComplaintApi {
 
     async fn wait_on_customer(&self, request: Request<pb::WaitOnCustomerRequest>) -> Answer {
         let (call, r) = (call(&request), request.into_inner());
-        let target = target::<Complaint>(&r.name, &r.etag, &r.request_id)?;
-        let command = Noted::parse(&r.note)?;
-        answer(
-            self.complaints
-                .resources
-                .mutate(&call, target, command, t::wait_on_customer)
-                .await?,
+        self.noted(
+            &call,
+            [&r.name, &r.etag, &r.request_id, &r.note],
+            t::wait_on_customer,
         )
+        .await
     }
 
     async fn resume_complaint(&self, request: Request<pb::ResumeComplaintRequest>) -> Answer {
         let (call, r) = (call(&request), request.into_inner());
-        let target = target::<Complaint>(&r.name, &r.etag, &r.request_id)?;
-        let command = Noted::parse(&r.note)?;
-        answer(
-            self.complaints
-                .resources
-                .mutate(&call, target, command, t::resume)
-                .await?,
-        )
+        self.noted(&call, [&r.name, &r.etag, &r.request_id, &r.note], t::resume)
+            .await
     }
 
     async fn resolve_complaint(&self, request: Request<pb::ResolveComplaintRequest>) -> Answer {
@@ -185,26 +197,18 @@ impl ComplaintService for ComplaintApi {
 
     async fn close_complaint(&self, request: Request<pb::CloseComplaintRequest>) -> Answer {
         let (call, r) = (call(&request), request.into_inner());
-        let target = target::<Complaint>(&r.name, &r.etag, &r.request_id)?;
-        let command = Noted::parse(&r.note)?;
-        answer(
-            self.complaints
-                .resources
-                .mutate(&call, target, command, t::close)
-                .await?,
-        )
+        self.noted(&call, [&r.name, &r.etag, &r.request_id, &r.note], t::close)
+            .await
     }
 
     async fn withdraw_complaint(&self, request: Request<pb::WithdrawComplaintRequest>) -> Answer {
         let (call, r) = (call(&request), request.into_inner());
-        let target = target::<Complaint>(&r.name, &r.etag, &r.request_id)?;
-        let command = Noted::parse(&r.note)?;
-        answer(
-            self.complaints
-                .resources
-                .mutate(&call, target, command, t::withdraw)
-                .await?,
+        self.noted(
+            &call,
+            [&r.name, &r.etag, &r.request_id, &r.note],
+            t::withdraw,
         )
+        .await
     }
 
     async fn list_complaint_steps(
