@@ -5,6 +5,7 @@
 #[macro_use]
 mod closed_enum;
 
+pub mod business_time;
 pub mod channel;
 pub mod complaint;
 pub mod customer;
