@@ -6,6 +6,7 @@
 mod closed_enum;
 
 pub mod business_time;
+pub mod calendar;
 pub mod channel;
 pub mod complaint;
 pub mod customer;

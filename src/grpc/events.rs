@@ -78,6 +78,7 @@ pub fn to_pb(event: &Event) -> Result<pb::Event, Error> {
         "channel" => ResourceSnapshot::Channel(decode(bytes)?),
         "purchase" => ResourceSnapshot::Purchase(decode(bytes)?),
         "complaint" => ResourceSnapshot::Complaint(decode(bytes)?),
+        "calendar" => ResourceSnapshot::Calendar(decode(bytes)?),
         other => {
             return Err(Error::internal(format!(
                 "event of unknown resource type {other}"

@@ -4,6 +4,7 @@
 
 #[macro_use]
 mod convert;
+mod calendars;
 mod channels;
 mod complaints;
 mod customers;
@@ -31,13 +32,15 @@ use tower_http::trace::TraceLayer;
 pub use convert::ACTOR_HEADER;
 pub use status::ERROR_DOMAIN;
 
+use crate::domain::calendar::Calendar;
 use crate::domain::channel::Channel;
 use crate::domain::complaint::Complaint;
 use crate::domain::customer::Customer;
 use crate::domain::purchase::Purchase;
 use crate::error::Error;
 use crate::pb::{
-    channel_service_server::ChannelServiceServer, complaint_service_server::ComplaintServiceServer,
+    calendar_service_server::CalendarServiceServer, channel_service_server::ChannelServiceServer,
+    complaint_service_server::ComplaintServiceServer,
     customer_service_server::CustomerServiceServer, event_service_server::EventServiceServer,
     purchase_service_server::PurchaseServiceServer,
 };
@@ -53,6 +56,7 @@ const CRM_SERVICES: &[&str] = &[
     "crm.v1.PurchaseService",
     "crm.v1.ComplaintService",
     "crm.v1.EventService",
+    "crm.v1.CalendarService",
 ];
 /// Reflection advertises the crm services and health.
 const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
@@ -81,6 +85,7 @@ pub fn encoders() -> Encoders {
         channel: Channel::encode,
         purchase: Purchase::encode,
         complaint: Complaint::encode,
+        calendar: Calendar::encode,
     }
 }
 
@@ -110,6 +115,9 @@ pub fn routes(services: &Services) -> Result<(Routes, Health), anyhow::Error> {
         }))
         .add_service(ComplaintServiceServer::new(complaints::ComplaintApi {
             complaints: services.complaints.clone(),
+        }))
+        .add_service(CalendarServiceServer::new(calendars::CalendarApi {
+            calendars: services.calendars.clone(),
         }))
         .add_service(EventServiceServer::new(events::EventApi {
             events: services.events.clone(),

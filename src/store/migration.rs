@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(NestedPurchases),
             Box::new(Complaints),
             Box::new(KeyIndex),
+            Box::new(Calendars),
         ]
     }
 }
@@ -962,6 +963,81 @@ impl MigrationTrait for Complaints {
                     r#"ALTER TABLE "complaint_steps" ALTER COLUMN "actor" TYPE text COLLATE "C""#,
                 )
                 .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Business calendars: display name and time zone as columns that lists
+/// filter and order on; periods, holidays and extra working days as JSON.
+struct Calendars;
+
+impl MigrationName for Calendars {
+    fn name(&self) -> &str {
+        "m20261203_000010_calendars"
+    }
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum CalendarsTable {
+    #[sea_orm(iden = "calendars")]
+    Table,
+    Id,
+    DisplayName,
+    TimeZone,
+    WeeklyPeriods,
+    Holidays,
+    ExtraWorkingDays,
+    Labels,
+    CreateTime,
+    UpdateTime,
+    DeleteTime,
+    Version,
+    DisplayNameFolded,
+}
+
+/// The calendars' text columns that lists filter on: by bytes on PostgreSQL.
+const CALENDAR_TEXT: &[&str] = &["display_name", "time_zone", "display_name_folded"];
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for Calendars {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use CalendarsTable as C;
+        manager
+            .create_table(
+                Table::create()
+                    .table(C::Table)
+                    .col(pk_uuid(C::Id))
+                    .col(text(C::DisplayName))
+                    .col(text(C::TimeZone))
+                    .col(text(C::WeeklyPeriods))
+                    .col(text(C::Holidays))
+                    .col(text(C::ExtraWorkingDays))
+                    .col(text(C::Labels))
+                    .col(big_integer(C::CreateTime))
+                    .col(big_integer(C::UpdateTime))
+                    .col(big_integer_null(C::DeleteTime))
+                    .col(big_integer(C::Version))
+                    .col(text(C::DisplayNameFolded))
+                    .to_owned(),
+            )
+            .await?;
+        for (name, columns) in [
+            ("calendars_by_create_time", &[C::CreateTime][..]),
+            ("calendars_by_update_time", &[C::UpdateTime]),
+            ("calendars_by_display_name", &[C::DisplayName]),
+        ] {
+            manager
+                .create_index(keyset_index(C::Table, name, columns, C::Id))
+                .await?;
+        }
+        if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
+            let changes: Vec<String> = CALENDAR_TEXT
+                .iter()
+                .map(|column| format!(r#"ALTER COLUMN "{column}" TYPE text COLLATE "C""#))
+                .collect();
+            let sql = format!(r#"ALTER TABLE "calendars" {}"#, changes.join(", "));
+            manager.get_connection().execute_unprepared(&sql).await?;
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Storage on SQLite or PostgreSQL through sea-orm. Takes and returns domain
 //! types; rows never leave this module. Knows nothing of gRPC.
 
+mod calendars;
 mod channels;
 mod complaints;
 mod customers;

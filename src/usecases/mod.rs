@@ -25,6 +25,7 @@ pub use resources::{
 
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::calendar::Calendar;
 use crate::domain::channel::Channel;
 use crate::domain::complaint::Complaint;
 use crate::domain::customer::Customer;
@@ -42,6 +43,7 @@ pub struct Encoders {
     pub channel: Encoder<Channel>,
     pub purchase: Encoder<Purchase>,
     pub complaint: Encoder<Complaint>,
+    pub calendar: Encoder<Calendar>,
 }
 
 /// Every use case of the service, sharing one store, one clock and one
@@ -52,6 +54,7 @@ pub struct Services {
     pub channels: Resources<Channel>,
     pub purchases: Resources<Purchase>,
     pub complaints: Complaints,
+    pub calendars: Resources<Calendar>,
     pub events: EventLog,
     pub clock: Clock,
     store: Store,
@@ -94,6 +97,13 @@ impl Services {
                 events.clone(),
                 clock.clone(),
                 encoders.channel,
+            ),
+            calendars: Resources::new(
+                store.clone(),
+                tokens.clone(),
+                events.clone(),
+                clock.clone(),
+                encoders.calendar,
             ),
             purchases: Resources::new(
                 store.clone(),

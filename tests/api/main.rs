@@ -6,6 +6,7 @@
 #[macro_use]
 mod support;
 
+mod calendars;
 mod channels;
 mod complaints;
 mod customers;

@@ -3,6 +3,7 @@
 //! PostgreSQL, every resource's events decode, and reflection offers every
 //! served service. Adding a resource that forgets one fails here.
 
+use crm::domain::calendar::Calendar;
 use crm::domain::channel::Channel;
 use crm::domain::complaint::Complaint;
 use crm::domain::customer::Customer;
@@ -55,6 +56,7 @@ fn every_listed_field_of_every_resource_has_a_column() {
     assert!(!columns::<Channel>().is_empty());
     assert!(!columns::<Purchase>().is_empty());
     assert!(!columns::<Complaint>().is_empty());
+    assert!(!columns::<Calendar>().is_empty());
 }
 
 async fn text_collations<T: Persisted>(
@@ -95,6 +97,7 @@ async fn text_that_lists_filter_on_compares_by_bytes_on_postgres() {
     wrong.extend(text_collations::<Channel>(&db, "channels").await);
     wrong.extend(text_collations::<Purchase>(&db, "purchases").await);
     wrong.extend(text_collations::<Complaint>(&db, "complaints").await);
+    wrong.extend(text_collations::<Calendar>(&db, "calendars").await);
     db.close().await.ok();
     server.stop().await;
     assert!(wrong.is_empty(), "not COLLATE \"C\": {wrong:?}");

@@ -49,6 +49,7 @@ async fn reflection_lists_exactly_the_served_services() {
     assert_eq!(
         names,
         [
+            "crm.v1.CalendarService",
             "crm.v1.ChannelService",
             "crm.v1.ComplaintService",
             "crm.v1.CustomerService",

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crm::app::Application;
 use crm::pb;
+use crm::pb::calendar_service_client::CalendarServiceClient;
 use crm::pb::channel_service_client::ChannelServiceClient;
 use crm::pb::complaint_service_client::ComplaintServiceClient;
 use crm::pb::customer_service_client::CustomerServiceClient;
@@ -155,6 +156,10 @@ impl TestServer {
 
     pub fn channels(&self) -> ChannelServiceClient<Channel> {
         ChannelServiceClient::new(self.channel.clone())
+    }
+
+    pub fn calendars(&self) -> CalendarServiceClient<Channel> {
+        CalendarServiceClient::new(self.channel.clone())
     }
 
     pub fn purchases(&self) -> PurchaseServiceClient<Channel> {
