@@ -22,6 +22,7 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
 /// The leases of singleton work: one copy at a time runs each.
 pub const HOUSEKEEPING_LEASE: &str = "housekeeping";
 pub const RELAY_LEASE: &str = "relay.nats";
+pub const WARNING_LEASE: &str = "warnings";
 
 pub struct Application {
     services: Services,
@@ -114,6 +115,18 @@ impl Application {
                     .await
             })
         });
+        let sweep = {
+            let (leases, services, stop) = (leases.clone(), services.clone(), stop.clone());
+            let every = settings.warning_sweep_interval;
+            let chunk = u64::from(settings.housekeeping_chunk);
+            tokio::spawn(async move {
+                leases
+                    .run(WARNING_LEASE, stop, |held| {
+                        warning_sweep(services.clone(), held, every, chunk)
+                    })
+                    .await
+            })
+        };
         // Every copy polls for the others' commits, once for all its streams.
         let poll = {
             let (events, stop) = (services.events.clone(), stop.clone());
@@ -188,6 +201,12 @@ impl Application {
         {
             tracing::warn!("housekeeping did not stop in time");
         }
+        if tokio::time::timeout(Duration::from_secs(2), sweep)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the warning sweep did not stop in time");
+        }
         let _ = poll.await;
         if let Some(relay) = relay {
             // The relay saw the stop signal with the streams; a publish stuck
@@ -227,6 +246,30 @@ async fn housekeeping(services: Services, held: CancellationToken) {
                 "housekeeping removed expired records"
             ),
             Err(err) => tracing::warn!(error = %err, "housekeeping failed"),
+        }
+    }
+}
+
+/// Records warnings as they are reached, while `held`: sweeps, then
+/// waits until the earliest next warning time known or `every`, whichever
+/// comes first. A failed sweep is logged and retried at the next wake.
+async fn warning_sweep(services: Services, held: CancellationToken, every: Duration, chunk: u64) {
+    loop {
+        match services.complaints.sweep_warnings(chunk, &held).await {
+            Ok(0) => {}
+            Ok(recorded) => tracing::info!(recorded, "warning levels recorded"),
+            Err(err) => tracing::warn!(error = %err, "warning sweep failed"),
+        }
+        let wait = services
+            .complaints
+            .until_next_warning(every)
+            .await
+            .unwrap_or(every)
+            // A complaint due but not recordable must not spin the loop.
+            .max(every.min(Duration::from_millis(100)));
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = held.cancelled() => return,
         }
     }
 }

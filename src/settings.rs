@@ -120,6 +120,10 @@ pub struct Settings {
     /// relay) without renewing it; another copy takes over after this.
     #[arg(long, env = "CRM_LEASE_TTL", default_value = "15s", value_parser = positive_duration, global = true)]
     pub lease_ttl: Duration,
+    /// How often the warning sweep looks for complaints whose next warning
+    /// level is reached (it also wakes at the earliest one known).
+    #[arg(long, env = "CRM_WARNING_SWEEP_INTERVAL", default_value = "15s", value_parser = positive_duration, global = true)]
+    pub warning_sweep_interval: Duration,
     /// SQLite durability: `full` syncs every commit to disk; `normal` survives
     /// a crash of the process but may lose the last commits on power loss.
     #[arg(
@@ -149,6 +153,7 @@ impl Settings {
             nats_subject_prefix: "crm.v1".into(),
             sqlite_sync: SqliteSync::Full,
             lease_ttl: Duration::from_secs(15),
+            warning_sweep_interval: Duration::from_secs(15),
             relay_hold_back: Duration::from_secs(7 * 24 * 3600),
             housekeeping_chunk: 1000,
             housekeeping_in_background: true,

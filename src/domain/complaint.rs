@@ -8,6 +8,7 @@ mod body;
 mod input;
 pub mod process;
 pub mod steps;
+pub mod targets;
 pub mod transitions;
 
 pub use body::*;

@@ -102,6 +102,16 @@ impl Timestamp {
     }
 }
 
+/// RFC 3339 in UTC, e.g. `2026-12-04T09:30:00Z`.
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match chrono::DateTime::from_timestamp_micros(self.0) {
+            Some(t) => f.write_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            None => write!(f, "{}us", self.0),
+        }
+    }
+}
+
 /// The collection a resource lives in, which gives its name pattern:
 /// `{plural}/{id}`, or `{parent plural}/{parent id}/{plural}/{id}` for a
 /// collection nested under a parent (AIP-122).

@@ -7,13 +7,15 @@ use tonic::{Request, Response, Status};
 use super::convert::{call, labels_to_pb, meta_to_pb, time_input, timestamp_to_pb};
 use super::standard::{self, WireResource, target};
 use crate::domain::ClosedEnum;
+use crate::domain::calendar;
 use crate::domain::complaint::steps::Step;
+use crate::domain::complaint::targets::{Milestone, ServiceLevel};
 use crate::domain::complaint::transitions::{
     self as t, Assign, Callback, Contact, Noted, Resolve, Triage,
 };
 use crate::domain::complaint::{Complaint, ComplaintInput, ProductInput};
 use crate::domain::input::code_of;
-use crate::domain::resource::{Name, Resource};
+use crate::domain::resource::{Collection, Name, Resource, Timestamp};
 use crate::pb::{self, complaint_service_server::ComplaintService};
 use crate::usecases::{Call, Complaints, Transition};
 
@@ -23,11 +25,13 @@ pub struct ComplaintApi {
 
 type Answer = Result<Response<pb::Complaint>, Status>;
 
-fn answer(resource: Resource<Complaint>) -> Answer {
-    Ok(Response::new(Complaint::to_pb(&resource)))
-}
-
 impl ComplaintApi {
+    /// The complaint as read now.
+    fn answer(&self, resource: Resource<Complaint>) -> Answer {
+        let now = self.complaints.resources.now();
+        Ok(Response::new(Complaint::to_pb_at(&resource, now)))
+    }
+
     /// A transition that takes nothing but an optional note: name, etag,
     /// request id and note, in that order.
     async fn noted(
@@ -38,7 +42,7 @@ impl ComplaintApi {
     ) -> Answer {
         let target = target::<Complaint>(name, etag, request_id)?;
         let command = Noted::parse(note)?;
-        answer(
+        self.answer(
             self.complaints
                 .resources
                 .mutate(call, target, command, apply)
@@ -95,7 +99,7 @@ impl ComplaintService for ComplaintApi {
             r.invalid_reason,
             &r.explanation,
         )?;
-        answer(
+        self.answer(
             self.complaints
                 .resources
                 .mutate(&call, target, command, t::triage)
@@ -117,7 +121,7 @@ impl ComplaintService for ComplaintApi {
             supplier,
             r.escalate,
         )?;
-        answer(
+        self.answer(
             self.complaints
                 .resources
                 .mutate(&call, target, command, t::assign)
@@ -140,7 +144,7 @@ impl ComplaintService for ComplaintApi {
             r.callback_requested,
             &r.summary,
         )?;
-        answer(
+        self.answer(
             self.complaints
                 .record_contact(&call, target, command)
                 .await?,
@@ -175,7 +179,7 @@ impl ComplaintService for ComplaintApi {
             .as_ref()
             .map(|c| (c.category, c.detail.as_str()));
         let command = Resolve::parse(&r.note, remedy, root_cause)?;
-        answer(
+        self.answer(
             self.complaints
                 .resources
                 .mutate(&call, target, command, t::resolve)
@@ -187,7 +191,7 @@ impl ComplaintService for ComplaintApi {
         let (call, r) = (call(&request), request.into_inner());
         let target = target::<Complaint>(&r.name, &r.etag, &r.request_id)?;
         let command = Callback::parse(&r.note, r.outcome, r.satisfaction_level)?;
-        answer(
+        self.answer(
             self.complaints
                 .resources
                 .mutate(&call, target, command, t::record_callback)
@@ -275,6 +279,10 @@ impl WireResource for Complaint {
     }
 
     fn to_pb(r: &Resource<Complaint>) -> pb::Complaint {
+        Self::to_pb_at(r, r.meta.update_time)
+    }
+
+    fn to_pb_at(r: &Resource<Complaint>, now: Timestamp) -> pb::Complaint {
         let c = &r.body;
         let meta = meta_to_pb(&r.meta);
         let input = c.input();
@@ -337,9 +345,71 @@ impl WireResource for Complaint {
             close_time: c.milestones.close_time.map(timestamp_to_pb),
             closure_reason: code_of(c.progress.closure),
             last_satisfaction_level: code_of(c.last_satisfaction_level),
+            time_targets: c
+                .service_level
+                .as_ref()
+                .map(|level| time_targets_to_pb(c, level, now)),
+            warning_level: c.standing().warning_level.code(),
             create_time: meta.create_time,
             update_time: meta.update_time,
             etag: meta.etag,
         }
+    }
+}
+
+fn duration_to_pb(micros: i64) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: micros / 1_000_000,
+        nanos: (micros % 1_000_000 * 1000) as i32,
+    }
+}
+
+fn time_targets_to_pb(c: &Complaint, level: &ServiceLevel, now: Timestamp) -> pb::TimeTargets {
+    let mut first_response = None;
+    let mut resolution = None;
+    let mut callbacks = Vec::new();
+    for s in c.timing.status(level, c.progress.is_open(), now) {
+        let target = pb::MilestoneTarget {
+            milestone: s.milestone.code(),
+            number: s.number as i32,
+            target: Some(duration_to_pb(s.target)),
+            start_time: s.start_time.map(timestamp_to_pb),
+            due_time: s.due_time.map(timestamp_to_pb),
+            achieved_time: s.achieved_time.map(timestamp_to_pb),
+            business_time_elapsed: Some(duration_to_pb(s.elapsed)),
+            running: s.running,
+            warning_level: s.level.code(),
+            warning_time: s.level_time.map(timestamp_to_pb),
+            breached: s.breached,
+            time_until_breach: s.time_until_breach.map(duration_to_pb),
+            on_time: s.on_time,
+        };
+        match s.milestone {
+            Milestone::FirstResponse => first_response = Some(target),
+            Milestone::Resolution => resolution = Some(target),
+            Milestone::Callback => callbacks.push(target),
+        }
+    }
+    let name_of = |collection: Collection, id| collection.name_of(Name { parent: None, id });
+    pb::TimeTargets {
+        policy: format!("serviceLevelPolicies/{}", level.policy),
+        calendar: level
+            .calendar
+            .as_ref()
+            .map(|(id, _)| name_of(calendar::COLLECTION, *id))
+            .unwrap_or_default(),
+        yellow_percent: level.thresholds.yellow as i32,
+        orange_percent: level.thresholds.orange as i32,
+        red_percent: level.thresholds.red as i32,
+        first_response,
+        resolution,
+        callbacks,
+        last_warning: c.timing.last_warning.map(|w| pb::WarningRecord {
+            milestone: w.milestone.code(),
+            number: w.number as i32,
+            level: w.level.code(),
+            reached_time: Some(timestamp_to_pb(w.reached_time)),
+            target: Some(duration_to_pb(w.target)),
+        }),
     }
 }

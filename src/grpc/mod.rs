@@ -252,6 +252,8 @@ mod tests {
         check!(complaint::SatisfactionLevel, pb::SatisfactionLevel);
         check!(complaint::ContactDirection, pb::ContactDirection);
         check!(complaint::steps::StepKind, pb::complaint_step::Kind);
+        check!(complaint::targets::Milestone, pb::Milestone);
+        check!(complaint::targets::WarningLevel, pb::WarningLevel);
     }
 
     fn code(response: &http::Response<String>) -> tonic::Code {

@@ -8,7 +8,7 @@ use tonic::{Response, Status};
 use uuid::Uuid;
 
 use super::mask;
-use crate::domain::resource::{Name, Resource, ResourceBody, Scope, UpdateCommand};
+use crate::domain::resource::{Name, Resource, ResourceBody, Scope, Timestamp, UpdateCommand};
 use crate::error::{Error, Violations};
 use crate::usecases::{Call, ListRequest, Resources, Stored, Target};
 
@@ -18,7 +18,13 @@ pub trait WireResource: Stored {
     /// The message's full protobuf name, e.g. `crm.v1.Customer`.
     const MESSAGE: &'static str;
 
+    /// The message as stored: for an event, as of the change.
     fn to_pb(resource: &Resource<Self>) -> Self::Message;
+    /// The message as read at `now`: a resource with figures that depend on
+    /// the instant of reading (a complaint's time until breach) overrides it.
+    fn to_pb_at(resource: &Resource<Self>, _now: Timestamp) -> Self::Message {
+        Self::to_pb(resource)
+    }
     /// The message's writable fields as domain input: translation only, no
     /// rules (those live in the domain constructor).
     fn input(message: &Self::Message) -> Self::Input;
@@ -62,7 +68,7 @@ pub async fn create<T: WireResource>(
         return Err(v.into_error().into());
     }
     let created = resources.create(call, parent, input, request_id).await?;
-    Ok(Response::new(T::to_pb(&created)))
+    Ok(Response::new(T::to_pb_at(&created, resources.now())))
 }
 
 /// A batch create: the batch's `parent` (one parent, or `{plural}/-` when
@@ -115,7 +121,10 @@ pub async fn batch_create<T: WireResource>(
         .map(|(parent, input)| (parent, input.unwrap_or_default()))
         .collect();
     let created = resources.create_batch(call, rows, request_id).await?;
-    Ok(created.iter().map(T::to_pb).collect())
+    Ok(created
+        .iter()
+        .map(|r| T::to_pb_at(r, resources.now()))
+        .collect())
 }
 
 pub async fn get<T: WireResource>(
@@ -123,7 +132,8 @@ pub async fn get<T: WireResource>(
     name: &str,
 ) -> Result<Response<T::Message>, Status> {
     let name = parse_name::<T>("name", name)?;
-    Ok(Response::new(T::to_pb(&resources.get(name).await?)))
+    let resource = resources.get(name).await?;
+    Ok(Response::new(T::to_pb_at(&resource, resources.now())))
 }
 
 /// One page: the messages and the next page token.
@@ -137,7 +147,10 @@ pub async fn list<T: WireResource>(
         .map_err(|description| Error::invalid("parent", description))?;
     let page = resources.list(scope, &request).await?;
     Ok((
-        page.items.iter().map(T::to_pb).collect(),
+        page.items
+            .iter()
+            .map(|r| T::to_pb_at(r, resources.now()))
+            .collect(),
         page.next_page_token,
     ))
 }
@@ -181,7 +194,7 @@ pub async fn update<T: WireResource>(
         paths,
     };
     let updated = resources.update(call, target, command).await?;
-    Ok(Response::new(T::to_pb(&updated)))
+    Ok(Response::new(T::to_pb_at(&updated, resources.now())))
 }
 
 pub async fn delete<T: WireResource>(
@@ -192,9 +205,8 @@ pub async fn delete<T: WireResource>(
     request_id: &str,
 ) -> Result<Response<T::Message>, Status> {
     let target = target::<T>(name, etag, request_id)?;
-    Ok(Response::new(T::to_pb(
-        &resources.delete(call, target).await?,
-    )))
+    let deleted = resources.delete(call, target).await?;
+    Ok(Response::new(T::to_pb_at(&deleted, resources.now())))
 }
 
 pub async fn undelete<T: WireResource>(
@@ -204,9 +216,8 @@ pub async fn undelete<T: WireResource>(
     request_id: &str,
 ) -> Result<Response<T::Message>, Status> {
     let target = target::<T>(name, "", request_id)?;
-    Ok(Response::new(T::to_pb(
-        &resources.undelete(call, target).await?,
-    )))
+    let restored = resources.undelete(call, target).await?;
+    Ok(Response::new(T::to_pb_at(&restored, resources.now())))
 }
 
 /// The target of a state-changing method from its `name`, `etag` and

@@ -51,6 +51,11 @@ mod entity {
         pub supplier_folded: String,
         pub customer_sales_region_folded: String,
         pub customer_country_folded: String,
+        pub warning_level: i32,
+        pub first_response_due_time: Option<i64>,
+        pub resolution_due_time: Option<i64>,
+        pub callback_due_time: Option<i64>,
+        pub next_warning_time: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -120,6 +125,10 @@ impl Table for Complaint {
             "customer_country" => Column::CustomerCountry,
             "create_time" => Column::CreateTime,
             "update_time" => Column::UpdateTime,
+            "warning_level" => Column::WarningLevel,
+            "first_response_due_time" => Column::FirstResponseDueTime,
+            "resolution_due_time" => Column::ResolutionDueTime,
+            "callback_due_time" => Column::CallbackDueTime,
             _ => return None,
         })
     }
@@ -138,6 +147,7 @@ impl Table for Complaint {
 
     fn to_row(resource: &Resource<Self>) -> Result<ActiveModel, Error> {
         let (c, m) = (&resource.body, &resource.meta);
+        let standing = c.standing();
         let customer = customer_name(c.customer);
         let channel = channel_name(c.intake_channel);
         let supplier = c
@@ -174,6 +184,11 @@ impl Table for Complaint {
             update_time: Set(m.update_time.micros()),
             delete_time: Set(m.delete_time.map(Timestamp::micros)),
             version: Set(m.version),
+            warning_level: Set(standing.warning_level.code()),
+            first_response_due_time: Set(standing.first_response_due.map(Timestamp::micros)),
+            resolution_due_time: Set(standing.resolution_due.map(Timestamp::micros)),
+            callback_due_time: Set(standing.callback_due.map(Timestamp::micros)),
+            next_warning_time: Set(standing.next_warning_time.map(Timestamp::micros)),
         })
     }
 
@@ -302,4 +317,41 @@ pub async fn open_complaints_of(tx: &Tx, customer: Uuid, limit: u64) -> Result<V
             })
         })
         .collect())
+}
+
+/// Up to `limit` complaints whose next warning is reached by `now`, the
+/// earliest first: read through the partial index on the next warning
+/// time, so the cost follows the complaints that are due, not those open.
+pub async fn complaints_with_warnings_due(
+    tx: &Tx,
+    now: Timestamp,
+    limit: u64,
+) -> Result<Vec<Uuid>, Error> {
+    let rows: Vec<Uuid> = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::NextWarningTime.is_not_null())
+        .filter(Column::NextWarningTime.lte(now.micros()))
+        .filter(Column::DeleteTime.is_null())
+        .order_by_asc(Column::NextWarningTime)
+        .limit(limit)
+        .into_tuple()
+        .all(tx.conn())
+        .await
+        .map_err(db_error)?;
+    Ok(rows)
+}
+
+/// The earliest next warning time of any complaint, if one has any.
+pub async fn earliest_warning_time(tx: &Tx) -> Result<Option<Timestamp>, Error> {
+    let first: Option<Option<i64>> = Entity::find()
+        .select_only()
+        .column(Column::NextWarningTime)
+        .filter(Column::NextWarningTime.is_not_null())
+        .order_by_asc(Column::NextWarningTime)
+        .into_tuple()
+        .one(tx.conn())
+        .await
+        .map_err(db_error)?;
+    Ok(first.flatten().map(Timestamp))
 }

@@ -8,6 +8,7 @@ use sea_orm_migration::schema::{
 
 mod resources;
 mod search;
+mod targets;
 
 use resources::{Calendars, Complaints, NestedPurchases};
 use search::{FoldedText, KeyIndex};
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(Complaints),
             Box::new(KeyIndex),
             Box::new(Calendars),
+            Box::new(targets::ComplaintTargets),
         ]
     }
 }

@@ -30,7 +30,9 @@ use sea_orm_migration::MigratorTrait;
 use crate::error::Error;
 use failure::Failure;
 
-pub use complaints::{list_steps, open_complaints_of};
+pub use complaints::{
+    complaints_with_warnings_due, earliest_warning_time, list_steps, open_complaints_of,
+};
 pub use requests::RequestRecord;
 pub use resources::{
     find, from_json, get, get_for_update, insert, list, replace, require_live_parent,

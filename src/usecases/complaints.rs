@@ -3,6 +3,10 @@
 //! create's transaction), a contact point that must be the customer's, the
 //! history list, and the refusal to delete a customer with open complaints.
 
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
 use crate::domain::channel::Channel;
 use crate::domain::complaint::steps::Step;
 use crate::domain::complaint::transitions::{self, Contact};
@@ -114,6 +118,80 @@ impl Complaints {
     }
 }
 
+/// Who and what the warning sweep's changes name in steps and events.
+pub const SWEEP_CALL: (&str, &str) = ("crm", "crm/warning-sweep");
+
+impl Complaints {
+    /// Records every warning level reached by now and not yet recorded
+    /// (DOMAIN.md section 5), each as its own change with a step and an
+    /// event, `chunk` complaints per transaction, the earliest due first,
+    /// until none is due or `held` is cancelled. Finds due complaints by
+    /// their next warning time, through its index: the cost follows the
+    /// complaints that are due, not those open. Each change locks its row
+    /// and recomputes from what is stored, so two sweeps never record a
+    /// level twice. Returns how many levels it recorded.
+    pub async fn sweep_warnings(&self, chunk: u64, held: &CancellationToken) -> Result<u64, Error> {
+        let call = Call {
+            actor: SWEEP_CALL.0.to_owned(),
+            method: SWEEP_CALL.1.to_owned(),
+        };
+        let mut recorded = 0;
+        while !held.is_cancelled() {
+            let tx = self.store.write().await?;
+            let due = store::complaints_with_warnings_due(&tx, self.resources.now(), chunk).await?;
+            let mut last = None;
+            for id in &due {
+                let target = Target {
+                    name: Name {
+                        parent: None,
+                        id: *id,
+                    },
+                    etag: None,
+                    request_id: None,
+                };
+                loop {
+                    let written = self
+                        .resources
+                        .mutate_in(
+                            &tx,
+                            &call,
+                            &target,
+                            Require::Live,
+                            (),
+                            transitions::record_warning,
+                        )
+                        .await?;
+                    if written.sequence.is_none() {
+                        break;
+                    }
+                    recorded += 1;
+                    last = Some(written);
+                }
+            }
+            let Some(last) = last else {
+                // Nothing due, or nothing recordable: the next round looks again.
+                return Ok(recorded);
+            };
+            self.resources.commit(tx, last).await?;
+            if (due.len() as u64) < chunk {
+                break;
+            }
+        }
+        Ok(recorded)
+    }
+
+    /// How long the sweep may wait: until the earliest next warning time
+    /// known, at most `every`.
+    pub async fn until_next_warning(&self, every: Duration) -> Result<Duration, Error> {
+        let tx = self.store.read().await?;
+        let Some(next) = store::earliest_warning_time(&tx).await? else {
+            return Ok(every);
+        };
+        let wait = next.micros().saturating_sub(self.resources.now().micros());
+        Ok(Duration::from_micros(u64::try_from(wait).unwrap_or(0)).min(every))
+    }
+}
+
 /// Receipt, inside the create's transaction: reads the customer and the
 /// channel there (so a concurrent delete is seen) and lets the domain check
 /// them and copy the segment.
@@ -130,16 +208,17 @@ fn receive(tx: &Tx, body: Complaint, now: Timestamp) -> HookFuture<'_, Complaint
 pub(super) fn refuse_delete_with_open_complaints<'a>(
     tx: &'a Tx,
     current: &'a Resource<Customer>,
-    next: &'a Next<Customer>,
-) -> HookFuture<'a, ()> {
+    next: Next<Customer>,
+    _now: Timestamp,
+) -> HookFuture<'a, Next<Customer>> {
     Box::pin(async move {
         let deleting = next.delete_time.is_some() && !current.meta.is_deleted();
         if !deleting {
-            return Ok(());
+            return Ok(next);
         }
         let open = store::open_complaints_of(tx, current.id, OPEN_COMPLAINTS_NAMED).await?;
         if open.is_empty() {
-            return Ok(());
+            return Ok(next);
         }
         Err(Error::FailedPrecondition {
             reason: "OPEN_COMPLAINTS",

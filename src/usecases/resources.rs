@@ -46,9 +46,11 @@ pub type HookFuture<'a, R> = Pin<Box<dyn Future<Output = Result<R, Error>> + Sen
 pub type Prepare<T> = for<'a> fn(&'a Tx, T, Timestamp) -> HookFuture<'a, T>;
 
 /// Checks a mutation against other resources inside its transaction, after
-/// the transition and before the write (a customer with open complaints
-/// cannot be deleted).
-pub type Guard<T> = for<'a> fn(&'a Tx, &'a Resource<T>, &'a NextOf<T>) -> HookFuture<'a, ()>;
+/// the transition and before the write, and may complete it from them (a
+/// customer with open complaints cannot be deleted; a complaint whose
+/// severity changed chooses its service-level policy again).
+pub type Guard<T> =
+    for<'a> fn(&'a Tx, &'a Resource<T>, NextOf<T>, Timestamp) -> HookFuture<'a, NextOf<T>>;
 
 /// The `Next` of a resource type, named without its trait bound so the
 /// hook can be a field of any `Resources<T>`.
@@ -517,9 +519,9 @@ impl<T: Persisted> Resources<T> {
             return Err(Error::Aborted { resource: name });
         }
         let now = self.clock.now();
-        let next = apply(&current, command, now)?;
+        let mut next = apply(&current, command, now)?;
         if let Some(guard) = self.guard {
-            guard(tx, &current, &next).await?;
+            next = guard(tx, &current, next, now).await?;
         }
         if next.body == current.body
             && next.delete_time == current.meta.delete_time

@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::process::Progress;
+use super::process::{Progress, Transition};
 use super::steps::{StepDraft, StepKind};
+use super::targets::{Facts, ServiceLevel, Standing, Timing, WarningLevel};
 use super::{CallbackOutcome, State};
 use crate::domain::ClosedEnum;
 use crate::domain::customer::{Relationship, Tier, ValueGrade};
@@ -132,11 +133,39 @@ pub struct Complaint {
     pub last_callback_outcome: Option<CallbackOutcome>,
     pub last_satisfaction_level: Option<SatisfactionLevel>,
     pub milestones: Milestones,
+    /// The policy's promise, copied when it was chosen; None: no policy
+    /// applied.
+    #[serde(default)]
+    pub service_level: Option<ServiceLevel>,
+    /// The milestones' clocks; they run whether a policy applies or not.
+    #[serde(default)]
+    pub timing: Timing,
 }
 
 impl Complaint {
     pub fn state(&self) -> State {
         self.progress.state
+    }
+
+    /// Starts and stops the milestones' clocks as the complaint now stands,
+    /// after `transition`.
+    pub fn follow_clocks(&mut self, transition: Option<Transition>, now: Timestamp) {
+        let facts = Facts {
+            state: self.progress.state,
+            first_response_time: self.milestones.first_response_time,
+            resolve_times: &self.milestones.resolve_times,
+            transition,
+        };
+        self.timing.follow(&facts, now);
+    }
+
+    /// What lists filter and order by: warning level and due times.
+    pub fn standing(&self) -> Standing {
+        Standing::of(
+            &self.timing,
+            self.service_level.as_ref(),
+            self.progress.is_open(),
+        )
     }
 }
 
@@ -300,6 +329,10 @@ pub const FILTER: Schema = Schema {
         field("customer_country", FieldType::Text),
         field("create_time", FieldType::Timestamp),
         field("update_time", FieldType::Timestamp),
+        field("warning_level", FieldType::Enum(WarningLevel::ALL)),
+        field("first_response_due_time", FieldType::Timestamp),
+        field("resolution_due_time", FieldType::Timestamp),
+        field("callback_due_time", FieldType::Timestamp),
     ],
     labels: true,
 };
@@ -314,6 +347,10 @@ pub const ORDERABLE: Orderable = Orderable {
         "customer_tier",
         "create_time",
         "update_time",
+        "warning_level",
+        "first_response_due_time",
+        "resolution_due_time",
+        "callback_due_time",
     ],
     default_field: "received_time",
     default_descending: true,

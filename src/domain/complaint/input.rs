@@ -109,6 +109,8 @@ impl Complaint {
             last_callback_outcome: previous.and_then(|p| p.last_callback_outcome),
             last_satisfaction_level: previous.and_then(|p| p.last_satisfaction_level),
             milestones: previous.map(|p| p.milestones.clone()).unwrap_or_default(),
+            service_level: previous.and_then(|p| p.service_level.clone()),
+            timing: previous.map(|p| p.timing.clone()).unwrap_or_default(),
         };
         v.finish_with(body)
     }
@@ -176,6 +178,7 @@ impl Complaint {
             };
         }
         self.received_time = Some(received);
+        self.timing = super::targets::Timing::started(received);
         Ok(self)
     }
 }

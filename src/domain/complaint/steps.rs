@@ -13,6 +13,7 @@ closed_enum!(StepKind {
     CustomerContacted = 4 => "CUSTOMER_CONTACTED", WaitingOnCustomer = 5 => "WAITING_ON_CUSTOMER",
     Resumed = 6 => "RESUMED", Resolved = 7 => "RESOLVED", CallbackRecorded = 8 => "CALLBACK_RECORDED",
     Closed = 9 => "CLOSED", Withdrawn = 10 => "WITHDRAWN", Reclassified = 11 => "RECLASSIFIED",
+    WarningRaised = 12 => "WARNING_RAISED", TargetBreached = 13 => "TARGET_BREACHED",
 });
 
 /// A step as a change produces it; the store numbers it and adds who and when.

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::process::{Transition, UNREACHABLE_CALLBACKS_TO_CLOSE};
 use super::steps::{StepDraft, StepKind};
+use super::targets::WarningLevel;
 use super::*;
 use crate::domain::ClosedEnum;
 use crate::domain::channel;
@@ -44,11 +45,61 @@ fn advance(
         body.milestones.close_time = Some(now);
     }
     edit(&mut body);
+    body.follow_clocks(Some(transition), now);
     let step = StepDraft {
         kind,
         state_before: Some(before),
         state_after: body.state(),
         note,
+        decision,
+    };
+    Ok(Next {
+        side: vec![step],
+        ..Next::changed(body, event)
+    })
+}
+
+/// The event kinds of a recorded warning.
+pub const WARNING_RAISED: &str = "warning_raised";
+pub const TARGET_BREACHED: &str = "target_breached";
+
+/// The warning sweep's change: records the earliest level reached by now
+/// and not yet recorded (DOMAIN.md section 5), as a step and a
+/// `warning_raised` event, or `target_breached` at 100 %; unchanged when
+/// no level is due. One level per change, so each event's complaint shows
+/// the level it reports in `time_targets.last_warning`.
+pub fn record_warning(
+    current: &Resource<Complaint>,
+    _: (),
+    now: Timestamp,
+) -> Result<Next<Complaint>, Error> {
+    let mut body = current.body.clone();
+    let warning = match &body.service_level {
+        Some(level) => body.timing.record_next_warning(level, now),
+        None => None,
+    };
+    let Some(w) = warning else {
+        return Ok(Next::changed(body, crate::domain::event::UPDATED));
+    };
+    let (kind, event) = match w.level {
+        WarningLevel::Breached => (StepKind::TargetBreached, TARGET_BREACHED),
+        _ => (StepKind::WarningRaised, WARNING_RAISED),
+    };
+    let which = match w.number {
+        0 => w.milestone.name().to_owned(),
+        n => format!("{} {n}", w.milestone.name()),
+    };
+    let decision = format!(
+        "{which} {} reached at {} (target {})",
+        w.level.name(),
+        w.reached_time,
+        super::targets::describe_duration(w.target),
+    );
+    let step = StepDraft {
+        kind,
+        state_before: Some(body.state()),
+        state_after: body.state(),
+        note: String::new(),
         decision,
     };
     Ok(Next {
