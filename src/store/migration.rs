@@ -121,6 +121,26 @@ enum ServerSecrets {
     Value,
 }
 
+/// Makes `columns` of `table` compare and sort by bytes on PostgreSQL
+/// (`COLLATE "C"`), as SQLite's BINARY collation already does, so both
+/// engines return the same pages in the same order. Nothing on SQLite.
+async fn text_by_bytes(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    columns: &[&str],
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    let changes: Vec<String> = columns
+        .iter()
+        .map(|column| format!(r#"ALTER COLUMN "{column}" TYPE text COLLATE "C""#))
+        .collect();
+    let sql = format!(r#"ALTER TABLE "{table}" {}"#, changes.join(", "));
+    manager.get_connection().execute_unprepared(&sql).await?;
+    Ok(())
+}
+
 /// An index over `columns` then the id: the shape keyset pagination reads.
 fn keyset_index<T: Iden + Copy + 'static>(
     table: T,
@@ -415,12 +435,7 @@ impl MigrationTrait for ByteOrderText {
             return Ok(());
         }
         for (table, columns) in FILTERABLE_TEXT {
-            let changes: Vec<String> = columns
-                .iter()
-                .map(|column| format!(r#"ALTER COLUMN "{column}" TYPE text COLLATE "C""#))
-                .collect();
-            let sql = format!(r#"ALTER TABLE "{table}" {}"#, changes.join(", "));
-            manager.get_connection().execute_unprepared(&sql).await?;
+            text_by_bytes(manager, table, columns).await?;
         }
         Ok(())
     }

@@ -102,16 +102,7 @@ impl MigrationTrait for NestedPurchases {
                 .create_index(keyset_index(P::Table, name, columns, P::Id))
                 .await?;
         }
-        if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
-            let changes: Vec<String> = PURCHASE_TEXT
-                .iter()
-                .map(|column| format!(r#"ALTER COLUMN "{column}" TYPE text COLLATE "C""#))
-                .collect();
-            let sql = format!(r#"ALTER TABLE "purchases" {}"#, changes.join(", "));
-            use sea_orm::ConnectionTrait;
-            manager.get_connection().execute_unprepared(&sql).await?;
-        }
-        Ok(())
+        text_by_bytes(manager, "purchases", PURCHASE_TEXT).await
     }
 }
 
@@ -271,21 +262,8 @@ impl MigrationTrait for Complaints {
             )
             .await?;
 
-        if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
-            let changes: Vec<String> = COMPLAINT_TEXT
-                .iter()
-                .map(|column| format!(r#"ALTER COLUMN "{column}" TYPE text COLLATE "C""#))
-                .collect();
-            let sql = format!(r#"ALTER TABLE "complaints" {}"#, changes.join(", "));
-            manager.get_connection().execute_unprepared(&sql).await?;
-            manager
-                .get_connection()
-                .execute_unprepared(
-                    r#"ALTER TABLE "complaint_steps" ALTER COLUMN "actor" TYPE text COLLATE "C""#,
-                )
-                .await?;
-        }
-        Ok(())
+        text_by_bytes(manager, "complaints", COMPLAINT_TEXT).await?;
+        text_by_bytes(manager, "complaint_steps", &["actor"]).await
     }
 }
 
@@ -352,14 +330,6 @@ impl MigrationTrait for Calendars {
                 .create_index(keyset_index(C::Table, name, columns, C::Id))
                 .await?;
         }
-        if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
-            let changes: Vec<String> = CALENDAR_TEXT
-                .iter()
-                .map(|column| format!(r#"ALTER COLUMN "{column}" TYPE text COLLATE "C""#))
-                .collect();
-            let sql = format!(r#"ALTER TABLE "calendars" {}"#, changes.join(", "));
-            manager.get_connection().execute_unprepared(&sql).await?;
-        }
-        Ok(())
+        text_by_bytes(manager, "calendars", CALENDAR_TEXT).await
     }
 }
