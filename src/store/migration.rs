@@ -9,7 +9,7 @@ use sea_orm_migration::schema::{
 mod resources;
 mod search;
 
-use resources::{Calendars, Complaints, NestedPurchases};
+use resources::{Calendars, Complaints, NestedPurchases, ServiceLevelPolicies};
 use search::{FoldedText, KeyIndex};
 
 pub struct Migrator;
@@ -28,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(Complaints),
             Box::new(KeyIndex),
             Box::new(Calendars),
+            Box::new(ServiceLevelPolicies),
         ]
     }
 }

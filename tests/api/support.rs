@@ -10,6 +10,7 @@ use crm::pb::complaint_service_client::ComplaintServiceClient;
 use crm::pb::customer_service_client::CustomerServiceClient;
 use crm::pb::event_service_client::EventServiceClient;
 use crm::pb::purchase_service_client::PurchaseServiceClient;
+use crm::pb::service_level_policy_service_client::ServiceLevelPolicyServiceClient;
 use crm::settings::Settings;
 use crm::usecases::{Clock, Services};
 use sea_orm::{ConnectionTrait, Database};
@@ -161,6 +162,10 @@ impl TestServer {
 
     pub fn calendars(&self) -> CalendarServiceClient<Channel> {
         CalendarServiceClient::new(self.channel.clone())
+    }
+
+    pub fn service_levels(&self) -> ServiceLevelPolicyServiceClient<Channel> {
+        ServiceLevelPolicyServiceClient::new(self.channel.clone())
     }
 
     pub fn purchases(&self) -> PurchaseServiceClient<Channel> {
