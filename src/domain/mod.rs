@@ -18,6 +18,7 @@ pub mod money;
 pub mod patch;
 pub mod purchase;
 pub mod resource;
+pub mod service_level;
 pub mod text;
 
 pub use closed_enum::ClosedEnum;

@@ -4,12 +4,11 @@
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{call, labels_to_pb, meta_to_pb};
+use super::convert::{call, duration_input, labels_to_pb, meta_to_pb};
 use super::standard::{self, WireResource};
 use crate::domain::ClosedEnum;
 use crate::domain::channel::{
-    Availability, AvailabilityInput, Channel, ChannelInput, DurationInput, OpeningPeriodInput,
-    TimeOfDayInput,
+    Availability, AvailabilityInput, Channel, ChannelInput, OpeningPeriodInput, TimeOfDayInput,
 };
 use crate::domain::resource::Resource;
 use crate::pb::{self, channel_service_server::ChannelService};
@@ -105,10 +104,7 @@ impl WireResource for Channel {
                     })
                     .collect(),
             }),
-            first_response_target: c.first_response_target.map(|d| DurationInput {
-                seconds: d.seconds,
-                nanos: d.nanos,
-            }),
+            first_response_target: c.first_response_target.as_ref().map(duration_input),
             owning_department: c.owning_department.clone(),
             allowed_tiers: c.allowed_tiers.clone(),
             active: c.active,

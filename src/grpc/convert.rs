@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use tonic::Request;
 
+use crate::domain::channel::DurationInput;
 use crate::domain::input::TimeInput;
 use crate::domain::resource::{Labels, Meta, Timestamp};
 use crate::usecases::Call;
@@ -66,6 +67,21 @@ pub fn time_input(time: &prost_types::Timestamp) -> TimeInput {
     TimeInput {
         seconds: time.seconds,
         nanos: time.nanos,
+    }
+}
+
+/// A caller's span as domain input; the domain checks its range.
+pub fn duration_input(span: &prost_types::Duration) -> DurationInput {
+    DurationInput {
+        seconds: span.seconds,
+        nanos: span.nanos,
+    }
+}
+
+pub fn duration_to_pb(span: DurationInput) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: span.seconds,
+        nanos: span.nanos,
     }
 }
 

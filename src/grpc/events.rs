@@ -79,6 +79,7 @@ pub fn to_pb(event: &Event) -> Result<pb::Event, Error> {
         "purchase" => ResourceSnapshot::Purchase(decode(bytes)?),
         "complaint" => ResourceSnapshot::Complaint(decode(bytes)?),
         "calendar" => ResourceSnapshot::Calendar(decode(bytes)?),
+        "service_level_policy" => ResourceSnapshot::ServiceLevelPolicy(decode(bytes)?),
         other => {
             return Err(Error::internal(format!(
                 "event of unknown resource type {other}"

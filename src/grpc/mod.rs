@@ -11,6 +11,7 @@ mod customers;
 pub mod events;
 mod mask;
 mod purchases;
+mod service_levels;
 mod standard;
 mod status;
 
@@ -37,12 +38,14 @@ use crate::domain::channel::Channel;
 use crate::domain::complaint::Complaint;
 use crate::domain::customer::Customer;
 use crate::domain::purchase::Purchase;
+use crate::domain::service_level::ServiceLevelPolicy;
 use crate::error::Error;
 use crate::pb::{
     calendar_service_server::CalendarServiceServer, channel_service_server::ChannelServiceServer,
     complaint_service_server::ComplaintServiceServer,
     customer_service_server::CustomerServiceServer, event_service_server::EventServiceServer,
     purchase_service_server::PurchaseServiceServer,
+    service_level_policy_service_server::ServiceLevelPolicyServiceServer,
 };
 use crate::usecases::Encoders;
 use crate::usecases::Services;
@@ -57,6 +60,7 @@ const CRM_SERVICES: &[&str] = &[
     "crm.v1.ComplaintService",
     "crm.v1.EventService",
     "crm.v1.CalendarService",
+    "crm.v1.ServiceLevelPolicyService",
 ];
 /// Reflection advertises the crm services and health.
 const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
@@ -86,6 +90,7 @@ pub fn encoders() -> Encoders {
         purchase: Purchase::encode,
         complaint: Complaint::encode,
         calendar: Calendar::encode,
+        service_level_policy: ServiceLevelPolicy::encode,
     }
 }
 
@@ -119,6 +124,11 @@ pub fn routes(services: &Services) -> Result<(Routes, Health), anyhow::Error> {
         .add_service(CalendarServiceServer::new(calendars::CalendarApi {
             calendars: services.calendars.clone(),
         }))
+        .add_service(ServiceLevelPolicyServiceServer::new(
+            service_levels::ServiceLevelPolicyApi {
+                policies: services.service_levels.clone(),
+            },
+        ))
         .add_service(EventServiceServer::new(events::EventApi {
             events: services.events.clone(),
         }))

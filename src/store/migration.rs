@@ -10,7 +10,7 @@ mod resources;
 mod search;
 mod targets;
 
-use resources::{Calendars, Complaints, NestedPurchases};
+use resources::{Calendars, Complaints, NestedPurchases, ServiceLevelPolicies};
 use search::{FoldedText, KeyIndex};
 
 pub struct Migrator;
@@ -29,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(Complaints),
             Box::new(KeyIndex),
             Box::new(Calendars),
+            Box::new(ServiceLevelPolicies),
             Box::new(targets::ComplaintTargets),
         ]
     }
@@ -121,6 +122,26 @@ enum ServerSecrets {
     Table,
     Name,
     Value,
+}
+
+/// Makes `columns` of `table` compare and sort by bytes on PostgreSQL
+/// (`COLLATE "C"`), as SQLite's BINARY collation already does, so both
+/// engines return the same pages in the same order. Nothing on SQLite.
+async fn text_by_bytes(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    columns: &[&str],
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    let changes: Vec<String> = columns
+        .iter()
+        .map(|column| format!(r#"ALTER COLUMN "{column}" TYPE text COLLATE "C""#))
+        .collect();
+    let sql = format!(r#"ALTER TABLE "{table}" {}"#, changes.join(", "));
+    manager.get_connection().execute_unprepared(&sql).await?;
+    Ok(())
 }
 
 /// An index over `columns` then the id: the shape keyset pagination reads.
@@ -417,12 +438,7 @@ impl MigrationTrait for ByteOrderText {
             return Ok(());
         }
         for (table, columns) in FILTERABLE_TEXT {
-            let changes: Vec<String> = columns
-                .iter()
-                .map(|column| format!(r#"ALTER COLUMN "{column}" TYPE text COLLATE "C""#))
-                .collect();
-            let sql = format!(r#"ALTER TABLE "{table}" {}"#, changes.join(", "));
-            manager.get_connection().execute_unprepared(&sql).await?;
+            text_by_bytes(manager, table, columns).await?;
         }
         Ok(())
     }

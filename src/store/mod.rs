@@ -17,6 +17,7 @@ mod purchases;
 mod requests;
 mod resources;
 mod secrets;
+mod service_levels;
 
 use std::time::Duration;
 
@@ -39,6 +40,7 @@ pub use resources::{
     require_live_references, to_json, write_side,
 };
 pub use secrets::page_token_key;
+pub use service_levels::{active_policies, find_live_policy_with_priority};
 
 /// A resource the store keeps: the bound the layers above name. How it maps
 /// onto rows (`resources::Table`, its entity, columns and row conversions)

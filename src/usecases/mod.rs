@@ -9,6 +9,7 @@ mod housekeeping;
 mod lease;
 mod relay;
 mod resources;
+mod service_levels;
 
 pub use clock::Clock;
 pub use complaints::{Complaints, StepPage};
@@ -31,6 +32,7 @@ use crate::domain::complaint::Complaint;
 use crate::domain::customer::Customer;
 use crate::domain::listing::PageTokens;
 use crate::domain::purchase::Purchase;
+use crate::domain::service_level::ServiceLevelPolicy;
 use crate::error::Error;
 use crate::store::{self, Store};
 
@@ -44,6 +46,7 @@ pub struct Encoders {
     pub purchase: Encoder<Purchase>,
     pub complaint: Encoder<Complaint>,
     pub calendar: Encoder<Calendar>,
+    pub service_level_policy: Encoder<ServiceLevelPolicy>,
 }
 
 /// Every use case of the service, sharing one store, one clock and one
@@ -55,6 +58,7 @@ pub struct Services {
     pub purchases: Resources<Purchase>,
     pub complaints: Complaints,
     pub calendars: Resources<Calendar>,
+    pub service_levels: Resources<ServiceLevelPolicy>,
     pub events: EventLog,
     pub clock: Clock,
     store: Store,
@@ -105,6 +109,15 @@ impl Services {
                 clock.clone(),
                 encoders.calendar,
             ),
+            service_levels: Resources::new(
+                store.clone(),
+                tokens.clone(),
+                events.clone(),
+                clock.clone(),
+                encoders.service_level_policy,
+            )
+            .with_prepare(service_levels::claim_priority)
+            .with_guard(service_levels::keep_priority_unique),
             purchases: Resources::new(
                 store.clone(),
                 tokens,

@@ -66,17 +66,6 @@ fn berlin_support() -> pb::Calendar {
     }
 }
 
-async fn create(s: &TestServer, calendar: pb::Calendar) -> pb::Calendar {
-    s.calendars()
-        .create_calendar(pb::CreateCalendarRequest {
-            calendar: Some(calendar),
-            request_id: String::new(),
-        })
-        .await
-        .expect("calendar created")
-        .into_inner()
-}
-
 async fn names(s: &TestServer, request: pb::ListCalendarsRequest) -> Vec<String> {
     let page = s
         .calendars()
@@ -97,7 +86,7 @@ fn listing(filter: &str) -> pb::ListCalendarsRequest {
 
 db_tests! {
     async fn a_calendar_goes_through_every_standard_method(s) {
-        let created = create(&s, shanghai_office()).await;
+        let created = create_calendar(&s, shanghai_office()).await;
         assert!(created.name.starts_with("calendars/"), "{}", created.name);
         let expected = pb::Calendar {
             name: created.name.clone(),
@@ -111,7 +100,7 @@ db_tests! {
         let fetched = s.calendars().get_calendar(pb::GetCalendarRequest { name: created.name.clone() }).await.unwrap().into_inner();
         assert_eq!(fetched, created);
 
-        let berlin = create(&s, berlin_support()).await;
+        let berlin = create_calendar(&s, berlin_support()).await;
         assert_eq!(names(&s, listing("")).await, ["Berlin support", "Shanghai office"]);
         assert_eq!(names(&s, listing(r#"time_zone = "Asia/Shanghai""#)).await, ["Shanghai office"]);
         assert_eq!(names(&s, listing(r#"display_name : "SUPP""#)).await, ["Berlin support"]);

@@ -47,20 +47,9 @@ fn dedicated_line() -> pb::Channel {
     }
 }
 
-async fn create(s: &TestServer, channel: pb::Channel) -> pb::Channel {
-    s.channels()
-        .create_channel(pb::CreateChannelRequest {
-            channel: Some(channel),
-            request_id: String::new(),
-        })
-        .await
-        .expect("channel created")
-        .into_inner()
-}
-
 db_tests! {
     async fn a_channel_keeps_its_service_standard(s) {
-        let created = create(&s, dedicated_line()).await;
+        let created = create_channel(&s, dedicated_line()).await;
         assert!(created.name.starts_with("channels/"));
         assert_eq!(created.availability, dedicated_line().availability);
         assert_eq!(created.first_response_target, dedicated_line().first_response_target);
@@ -68,7 +57,7 @@ db_tests! {
         assert_eq!(created.active, Some(true), "active defaults to true");
         let fetched = s.channels().get_channel(pb::GetChannelRequest { name: created.name.clone() }).await.unwrap().into_inner();
         assert_eq!(fetched, created);
-        let inactive = create(&s, pb::Channel { active: Some(false), ..channel("Fax") }).await;
+        let inactive = create_channel(&s, pb::Channel { active: Some(false), ..channel("Fax") }).await;
         assert_eq!(inactive.active, Some(false));
     }
 
@@ -142,7 +131,7 @@ db_tests! {
     }
 
     async fn updating_availability_revalidates_the_whole_channel(s) {
-        let created = create(&s, dedicated_line()).await;
+        let created = create_channel(&s, dedicated_line()).await;
         let always = pb::Channel {
             name: created.name.clone(),
             availability: Some(pb::Availability { always_open: true, ..Default::default() }),
@@ -174,9 +163,9 @@ db_tests! {
     }
 
     async fn channels_list_filter_and_soft_delete(s) {
-        let line = create(&s, dedicated_line()).await;
-        let hotline = create(&s, channel("Hotline")).await;
-        let fax = create(&s, pb::Channel { active: Some(false), r#type: pb::channel::Type::Fax as i32, ..channel("Fax") }).await;
+        let line = create_channel(&s, dedicated_line()).await;
+        let hotline = create_channel(&s, channel("Hotline")).await;
+        let fax = create_channel(&s, pb::Channel { active: Some(false), r#type: pb::channel::Type::Fax as i32, ..channel("Fax") }).await;
         let names = |filter: &str| {
             let s = s.clone();
             let filter = filter.to_owned();

@@ -23,5 +23,6 @@ mod registration;
 mod relay;
 mod rows;
 mod server;
+mod service_levels;
 mod snapshots;
 mod streams;

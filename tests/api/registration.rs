@@ -9,6 +9,7 @@ use crm::domain::complaint::Complaint;
 use crm::domain::customer::Customer;
 use crm::domain::filter::FieldType;
 use crm::domain::purchase::Purchase;
+use crm::domain::service_level::ServiceLevelPolicy;
 use crm::store::{Persisted, column_name, folded_column_name, sort_column_names};
 use sea_orm::{ConnectionTrait, Database, Statement};
 
@@ -57,6 +58,7 @@ fn every_listed_field_of_every_resource_has_a_column() {
     assert!(!columns::<Purchase>().is_empty());
     assert!(!columns::<Complaint>().is_empty());
     assert!(!columns::<Calendar>().is_empty());
+    assert!(!columns::<ServiceLevelPolicy>().is_empty());
 }
 
 async fn text_collations<T: Persisted>(
@@ -98,6 +100,7 @@ async fn text_that_lists_filter_on_compares_by_bytes_on_postgres() {
     wrong.extend(text_collations::<Purchase>(&db, "purchases").await);
     wrong.extend(text_collations::<Complaint>(&db, "complaints").await);
     wrong.extend(text_collations::<Calendar>(&db, "calendars").await);
+    wrong.extend(text_collations::<ServiceLevelPolicy>(&db, "service_level_policies").await);
     db.close().await.ok();
     server.stop().await;
     assert!(wrong.is_empty(), "not COLLATE \"C\": {wrong:?}");

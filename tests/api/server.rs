@@ -55,6 +55,7 @@ async fn reflection_lists_exactly_the_served_services() {
             "crm.v1.CustomerService",
             "crm.v1.EventService",
             "crm.v1.PurchaseService",
+            "crm.v1.ServiceLevelPolicyService",
             "grpc.health.v1.Health"
         ]
     );

@@ -10,6 +10,7 @@ use crm::pb::complaint_service_client::ComplaintServiceClient;
 use crm::pb::customer_service_client::CustomerServiceClient;
 use crm::pb::event_service_client::EventServiceClient;
 use crm::pb::purchase_service_client::PurchaseServiceClient;
+use crm::pb::service_level_policy_service_client::ServiceLevelPolicyServiceClient;
 use crm::settings::Settings;
 use crm::usecases::{Clock, Services};
 use sea_orm::{ConnectionTrait, Database};
@@ -51,7 +52,7 @@ macro_rules! db_tests {
 /// The database a test server runs on, kept until the server is dropped.
 enum TestDatabase {
     /// A fresh SQLite file in a directory removed with it.
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Sqlite(tempfile::TempDir),
     /// A fresh PostgreSQL database, dropped by `stop`.
     Postgres { admin_url: String, name: String },
     /// Whatever the test's own settings point at; the test owns it.
@@ -95,8 +96,7 @@ impl TestServer {
     /// A server on a fresh SQLite file with settings of the test's choosing.
     pub async fn sqlite_with(configure: impl FnOnce(&mut Settings)) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("crm.db").display());
-        let mut settings = Settings::for_database(url);
+        let mut settings = Settings::for_database(sqlite_url(dir.path()));
         configure(&mut settings);
         Self::start(settings, TestDatabase::Sqlite(dir)).await
     }
@@ -142,11 +142,13 @@ impl TestServer {
         }
     }
 
-    /// The URL of the server's own PostgreSQL database.
+    /// The URL of the server's own database, SQLite file or PostgreSQL;
+    /// None for one the test gave itself.
     pub fn database_url(&self) -> Option<String> {
         match &*self.database {
             TestDatabase::Postgres { admin_url, name } => Some(with_database(admin_url, name)),
-            _ => None,
+            TestDatabase::Sqlite(dir) => Some(sqlite_url(dir.path())),
+            TestDatabase::Given => None,
         }
     }
 
@@ -160,6 +162,10 @@ impl TestServer {
 
     pub fn calendars(&self) -> CalendarServiceClient<Channel> {
         CalendarServiceClient::new(self.channel.clone())
+    }
+
+    pub fn service_levels(&self) -> ServiceLevelPolicyServiceClient<Channel> {
+        ServiceLevelPolicyServiceClient::new(self.channel.clone())
     }
 
     pub fn purchases(&self) -> PurchaseServiceClient<Channel> {
@@ -193,6 +199,11 @@ impl TestServer {
             drop_postgres_database(admin_url, name).await;
         }
     }
+}
+
+/// The URL of the SQLite file a test server keeps in `dir`.
+fn sqlite_url(dir: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join("crm.db").display())
 }
 
 /// A fresh database on the server of CRM_TEST_POSTGRES_URL: (admin URL,
@@ -354,6 +365,28 @@ pub fn channel(display_name: &str) -> pb::Channel {
         owning_department: "Customer service centre".into(),
         ..Default::default()
     }
+}
+
+pub async fn create_channel(s: &TestServer, channel: pb::Channel) -> pb::Channel {
+    s.channels()
+        .create_channel(pb::CreateChannelRequest {
+            channel: Some(channel),
+            request_id: String::new(),
+        })
+        .await
+        .expect("channel created")
+        .into_inner()
+}
+
+pub async fn create_calendar(s: &TestServer, calendar: pb::Calendar) -> pb::Calendar {
+    s.calendars()
+        .create_calendar(pb::CreateCalendarRequest {
+            calendar: Some(calendar),
+            request_id: String::new(),
+        })
+        .await
+        .expect("calendar created")
+        .into_inner()
 }
 
 /// The (field, description) pairs of a status's BadRequest.

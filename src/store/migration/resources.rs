@@ -1,5 +1,5 @@
 //! Migrations adding the tables of resources built on the machinery:
-//! purchases, complaints and their steps, calendars.
+//! purchases, complaints and their steps, calendars, service-level policies.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -102,16 +102,7 @@ impl MigrationTrait for NestedPurchases {
                 .create_index(keyset_index(P::Table, name, columns, P::Id))
                 .await?;
         }
-        if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
-            let changes: Vec<String> = PURCHASE_TEXT
-                .iter()
-                .map(|column| format!(r#"ALTER COLUMN "{column}" TYPE text COLLATE "C""#))
-                .collect();
-            let sql = format!(r#"ALTER TABLE "purchases" {}"#, changes.join(", "));
-            use sea_orm::ConnectionTrait;
-            manager.get_connection().execute_unprepared(&sql).await?;
-        }
-        Ok(())
+        text_by_bytes(manager, "purchases", PURCHASE_TEXT).await
     }
 }
 
@@ -271,21 +262,8 @@ impl MigrationTrait for Complaints {
             )
             .await?;
 
-        if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
-            let changes: Vec<String> = COMPLAINT_TEXT
-                .iter()
-                .map(|column| format!(r#"ALTER COLUMN "{column}" TYPE text COLLATE "C""#))
-                .collect();
-            let sql = format!(r#"ALTER TABLE "complaints" {}"#, changes.join(", "));
-            manager.get_connection().execute_unprepared(&sql).await?;
-            manager
-                .get_connection()
-                .execute_unprepared(
-                    r#"ALTER TABLE "complaint_steps" ALTER COLUMN "actor" TYPE text COLLATE "C""#,
-                )
-                .await?;
-        }
-        Ok(())
+        text_by_bytes(manager, "complaints", COMPLAINT_TEXT).await?;
+        text_by_bytes(manager, "complaint_steps", &["actor"]).await
     }
 }
 
@@ -352,14 +330,104 @@ impl MigrationTrait for Calendars {
                 .create_index(keyset_index(C::Table, name, columns, C::Id))
                 .await?;
         }
-        if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
-            let changes: Vec<String> = CALENDAR_TEXT
-                .iter()
-                .map(|column| format!(r#"ALTER COLUMN "{column}" TYPE text COLLATE "C""#))
-                .collect();
-            let sql = format!(r#"ALTER TABLE "calendars" {}"#, changes.join(", "));
-            manager.get_connection().execute_unprepared(&sql).await?;
+        text_by_bytes(manager, "calendars", CALENDAR_TEXT).await
+    }
+}
+
+/// Service-level policies: what lists filter and order on, and the targets
+/// and thresholds, as columns; match conditions as JSON. Priority is unique
+/// among live policies: a partial unique index backs the check writers make
+/// in their transaction.
+pub(super) struct ServiceLevelPolicies;
+
+impl MigrationName for ServiceLevelPolicies {
+    fn name(&self) -> &str {
+        "m20261204_000011_service_level_policies"
+    }
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum PoliciesTable {
+    #[sea_orm(iden = "service_level_policies")]
+    Table,
+    Id,
+    DisplayName,
+    Description,
+    Priority,
+    Active,
+    Severities,
+    CustomerTiers,
+    Categories,
+    Channels,
+    Calendar,
+    FirstResponseTarget,
+    ResolutionTarget,
+    CallbackTarget,
+    YellowPercent,
+    OrangePercent,
+    RedPercent,
+    Labels,
+    CreateTime,
+    UpdateTime,
+    DeleteTime,
+    Version,
+    DisplayNameFolded,
+}
+
+/// The policies' text columns that lists filter on: by bytes on PostgreSQL.
+const POLICY_TEXT: &[&str] = &["display_name", "calendar", "display_name_folded"];
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for ServiceLevelPolicies {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use PoliciesTable as P;
+        manager
+            .create_table(
+                Table::create()
+                    .table(P::Table)
+                    .col(pk_uuid(P::Id))
+                    .col(text(P::DisplayName))
+                    .col(text(P::Description))
+                    .col(integer(P::Priority))
+                    .col(boolean(P::Active))
+                    .col(text(P::Severities))
+                    .col(text(P::CustomerTiers))
+                    .col(text(P::Categories))
+                    .col(text(P::Channels))
+                    .col(text(P::Calendar))
+                    .col(big_integer_null(P::FirstResponseTarget))
+                    .col(big_integer_null(P::ResolutionTarget))
+                    .col(big_integer_null(P::CallbackTarget))
+                    .col(integer(P::YellowPercent))
+                    .col(integer(P::OrangePercent))
+                    .col(integer(P::RedPercent))
+                    .col(text(P::Labels))
+                    .col(big_integer(P::CreateTime))
+                    .col(big_integer(P::UpdateTime))
+                    .col(big_integer_null(P::DeleteTime))
+                    .col(big_integer(P::Version))
+                    .col(text(P::DisplayNameFolded))
+                    .to_owned(),
+            )
+            .await?;
+        for (name, columns) in [
+            ("service_level_policies_by_priority", &[P::Priority][..]),
+            ("service_level_policies_by_display_name", &[P::DisplayName]),
+            ("service_level_policies_by_create_time", &[P::CreateTime]),
+            ("service_level_policies_by_update_time", &[P::UpdateTime]),
+        ] {
+            manager
+                .create_index(keyset_index(P::Table, name, columns, P::Id))
+                .await?;
         }
-        Ok(())
+        // The same statement on both engines; a deleted policy keeps its
+        // priority, so only live rows must differ.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                r#"CREATE UNIQUE INDEX "service_level_policies_live_priority" ON "service_level_policies" ("priority") WHERE "delete_time" IS NULL"#,
+            )
+            .await?;
+        text_by_bytes(manager, "service_level_policies", POLICY_TEXT).await
     }
 }
