@@ -115,7 +115,7 @@ impl Application {
                     .await
             })
         });
-        let sweep = {
+        let sweep = settings.warning_sweep_in_background.then(|| {
             let (leases, services, stop) = (leases.clone(), services.clone(), stop.clone());
             let every = settings.warning_sweep_interval;
             let chunk = u64::from(settings.housekeeping_chunk);
@@ -126,7 +126,7 @@ impl Application {
                     })
                     .await
             })
-        };
+        });
         // Every copy polls for the others' commits, once for all its streams.
         let poll = {
             let (events, stop) = (services.events.clone(), stop.clone());
@@ -201,9 +201,10 @@ impl Application {
         {
             tracing::warn!("housekeeping did not stop in time");
         }
-        if tokio::time::timeout(Duration::from_secs(2), sweep)
-            .await
-            .is_err()
+        if let Some(sweep) = sweep
+            && tokio::time::timeout(Duration::from_secs(2), sweep)
+                .await
+                .is_err()
         {
             tracing::warn!("the warning sweep did not stop in time");
         }

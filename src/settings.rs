@@ -124,6 +124,10 @@ pub struct Settings {
     /// level is reached (it also wakes at the earliest one known).
     #[arg(long, env = "CRM_WARNING_SWEEP_INTERVAL", default_value = "15s", value_parser = positive_duration, global = true)]
     pub warning_sweep_interval: Duration,
+    /// Whether the warning sweep runs on its own schedule (always, for the
+    /// binary); tests that sweep as of a clock they move turn it off.
+    #[arg(skip = true)]
+    pub warning_sweep_in_background: bool,
     /// SQLite durability: `full` syncs every commit to disk; `normal` survives
     /// a crash of the process but may lose the last commits on power loss.
     #[arg(
@@ -154,6 +158,7 @@ impl Settings {
             sqlite_sync: SqliteSync::Full,
             lease_ttl: Duration::from_secs(15),
             warning_sweep_interval: Duration::from_secs(15),
+            warning_sweep_in_background: true,
             relay_hold_back: Duration::from_secs(7 * 24 * 3600),
             housekeeping_chunk: 1000,
             housekeeping_in_background: true,

@@ -4,6 +4,7 @@
 //! after repeated unreachable callbacks, or on the customer's withdrawal.
 //! `process` is the state machine every transition goes through.
 
+pub mod analysis;
 mod body;
 mod input;
 pub mod process;

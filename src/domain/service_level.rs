@@ -55,7 +55,7 @@ pub struct ServiceLevelPolicy {
 
 /// A target duration per milestone, in microseconds of business time; None
 /// where the policy sets no target for that milestone. At least one is set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Targets {
     pub first_response: Option<i64>,
     pub resolution: Option<i64>,

@@ -4,10 +4,10 @@
 
 use tonic::{Request, Response, Status};
 
+use super::complaint_analysis::{self, duration};
 use super::convert::{call, labels_to_pb, meta_to_pb, time_input, timestamp_to_pb};
 use super::standard::{self, WireResource, target};
 use crate::domain::ClosedEnum;
-use crate::domain::calendar;
 use crate::domain::complaint::steps::Step;
 use crate::domain::complaint::targets::{Milestone, ServiceLevel};
 use crate::domain::complaint::transitions::{
@@ -16,6 +16,7 @@ use crate::domain::complaint::transitions::{
 use crate::domain::complaint::{Complaint, ComplaintInput, ProductInput};
 use crate::domain::input::code_of;
 use crate::domain::resource::{Collection, Name, Resource, Timestamp};
+use crate::domain::{calendar, service_level};
 use crate::pb::{self, complaint_service_server::ComplaintService};
 use crate::usecases::{Call, Complaints, Transition};
 
@@ -230,6 +231,15 @@ impl ComplaintService for ComplaintApi {
             next_page_token: page.next_page_token,
         }))
     }
+
+    async fn analyze_complaints(
+        &self,
+        request: Request<pb::AnalyzeComplaintsRequest>,
+    ) -> Result<Response<pb::AnalyzeComplaintsResponse>, Status> {
+        let analysis_request = complaint_analysis::request(request.get_ref())?;
+        let analysis = self.complaints.analyze(analysis_request).await?;
+        Ok(Response::new(complaint_analysis::to_pb(&analysis)))
+    }
 }
 
 fn step_to_pb(s: &Step) -> pb::ComplaintStep {
@@ -357,13 +367,6 @@ impl WireResource for Complaint {
     }
 }
 
-fn duration_to_pb(micros: i64) -> prost_types::Duration {
-    prost_types::Duration {
-        seconds: micros / 1_000_000,
-        nanos: (micros % 1_000_000 * 1000) as i32,
-    }
-}
-
 fn time_targets_to_pb(c: &Complaint, level: &ServiceLevel, now: Timestamp) -> pb::TimeTargets {
     let mut first_response = None;
     let mut resolution = None;
@@ -372,16 +375,16 @@ fn time_targets_to_pb(c: &Complaint, level: &ServiceLevel, now: Timestamp) -> pb
         let target = pb::MilestoneTarget {
             milestone: s.milestone.code(),
             number: s.number as i32,
-            target: Some(duration_to_pb(s.target)),
+            target: Some(duration(s.target)),
             start_time: s.start_time.map(timestamp_to_pb),
             due_time: s.due_time.map(timestamp_to_pb),
             achieved_time: s.achieved_time.map(timestamp_to_pb),
-            business_time_elapsed: Some(duration_to_pb(s.elapsed)),
+            business_time_elapsed: Some(duration(s.elapsed)),
             running: s.running,
             warning_level: s.level.code(),
             warning_time: s.level_time.map(timestamp_to_pb),
             breached: s.breached,
-            time_until_breach: s.time_until_breach.map(duration_to_pb),
+            time_until_breach: s.time_until_breach.map(duration),
             on_time: s.on_time,
         };
         match s.milestone {
@@ -392,7 +395,7 @@ fn time_targets_to_pb(c: &Complaint, level: &ServiceLevel, now: Timestamp) -> pb
     }
     let name_of = |collection: Collection, id| collection.name_of(Name { parent: None, id });
     pb::TimeTargets {
-        policy: format!("serviceLevelPolicies/{}", level.policy),
+        policy: name_of(service_level::COLLECTION, level.policy),
         calendar: level
             .calendar
             .as_ref()
@@ -409,7 +412,7 @@ fn time_targets_to_pb(c: &Complaint, level: &ServiceLevel, now: Timestamp) -> pb
             number: w.number as i32,
             level: w.level.code(),
             reached_time: Some(timestamp_to_pb(w.reached_time)),
-            target: Some(duration_to_pb(w.target)),
+            target: Some(duration(w.target)),
         }),
     }
 }

@@ -6,6 +6,7 @@
 mod convert;
 mod calendars;
 mod channels;
+mod complaint_analysis;
 mod complaints;
 mod customers;
 pub mod events;

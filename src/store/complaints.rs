@@ -56,6 +56,25 @@ mod entity {
         pub resolution_due_time: Option<i64>,
         pub callback_due_time: Option<i64>,
         pub next_warning_time: Option<i64>,
+        pub product_sku: String,
+        pub root_cause: i32,
+        pub triaged: i32,
+        pub invalid: i32,
+        pub resolved: i32,
+        pub reopened: i32,
+        pub called_back: i32,
+        pub first_callback_reached: i32,
+        pub first_callback_satisfied: i32,
+        pub first_response_reached: i32,
+        pub first_response_on_time: i32,
+        pub resolution_reached: i32,
+        pub resolution_on_time: i32,
+        pub callback_reached: i32,
+        pub callback_on_time: i32,
+        pub first_response_wall: Option<i64>,
+        pub first_response_business: Option<i64>,
+        pub resolution_wall: Option<i64>,
+        pub resolution_business: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -91,7 +110,8 @@ mod step_entity {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-use entity::{ActiveModel, Column, Entity, Model};
+use entity::{ActiveModel, Model};
+pub(super) use entity::{Column, Entity};
 
 fn customer_name(id: Uuid) -> String {
     customer::COLLECTION.name_of(Name { parent: None, id })
@@ -148,6 +168,8 @@ impl Table for Complaint {
     fn to_row(resource: &Resource<Self>) -> Result<ActiveModel, Error> {
         let (c, m) = (&resource.body, &resource.meta);
         let standing = c.standing();
+        let facts = c.analysis_facts();
+        let flag = |b: bool| Set(i32::from(b));
         let customer = customer_name(c.customer);
         let channel = channel_name(c.intake_channel);
         let supplier = c
@@ -189,6 +211,25 @@ impl Table for Complaint {
             resolution_due_time: Set(standing.resolution_due.map(Timestamp::micros)),
             callback_due_time: Set(standing.callback_due.map(Timestamp::micros)),
             next_warning_time: Set(standing.next_warning_time.map(Timestamp::micros)),
+            product_sku: Set(c.product.sku.clone()),
+            root_cause: Set(code_of(c.root_cause.as_ref().map(|r| r.category))),
+            triaged: flag(facts.triaged),
+            invalid: flag(facts.invalid),
+            resolved: flag(facts.resolved),
+            reopened: flag(facts.reopened),
+            called_back: flag(facts.called_back),
+            first_callback_reached: flag(facts.first_callback_satisfied.is_some()),
+            first_callback_satisfied: flag(facts.first_callback_satisfied == Some(true)),
+            first_response_reached: flag(facts.first_response.counts()),
+            first_response_on_time: flag(facts.first_response.counts_on_time()),
+            resolution_reached: flag(facts.resolution.counts()),
+            resolution_on_time: flag(facts.resolution.counts_on_time()),
+            callback_reached: flag(facts.callback.counts()),
+            callback_on_time: flag(facts.callback.counts_on_time()),
+            first_response_wall: Set(facts.first_response_wall),
+            first_response_business: Set(facts.first_response_business),
+            resolution_wall: Set(facts.resolution_wall),
+            resolution_business: Set(facts.resolution_business),
         })
     }
 

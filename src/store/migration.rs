@@ -6,6 +6,7 @@ use sea_orm_migration::schema::{
     big_integer, big_integer_null, blob_null, boolean, integer, pk_uuid, text, uuid,
 };
 
+mod analysis;
 mod resources;
 mod search;
 mod targets;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(Calendars),
             Box::new(ServiceLevelPolicies),
             Box::new(targets::ComplaintTargets),
+            Box::new(analysis::ComplaintAnalysis),
         ]
     }
 }

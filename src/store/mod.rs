@@ -3,6 +3,7 @@
 
 mod calendars;
 mod channels;
+mod complaint_figures;
 mod complaints;
 mod customers;
 pub mod events;
@@ -31,6 +32,7 @@ use sea_orm_migration::MigratorTrait;
 use crate::error::Error;
 use failure::Failure;
 
+pub use complaint_figures::complaint_figures;
 pub use complaints::{
     complaints_with_warnings_due, earliest_warning_time, list_steps, open_complaints_of,
 };

@@ -7,13 +7,18 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::calendar::Calendar;
 use crate::domain::channel::Channel;
+use crate::domain::complaint::analysis::{self, Analysis, AnalysisRequest, Figures, GroupSums};
 use crate::domain::complaint::steps::Step;
+use crate::domain::complaint::steps::StepKind;
+use crate::domain::complaint::targets::ServiceLevel;
 use crate::domain::complaint::transitions::{self, Contact};
 use crate::domain::complaint::{self, Complaint};
 use crate::domain::customer::Customer;
 use crate::domain::listing::{self, PageTokens};
 use crate::domain::resource::{Name, Next, Resource, Timestamp};
+use crate::domain::service_level;
 use crate::error::Error;
 use crate::store::{self, Store, Tx};
 
@@ -42,7 +47,7 @@ const OPEN_COMPLAINTS_NAMED: u64 = 5;
 impl Complaints {
     pub(super) fn new(resources: Resources<Complaint>, store: Store, tokens: PageTokens) -> Self {
         Complaints {
-            resources: resources.with_prepare(receive),
+            resources: resources.with_prepare(receive).with_guard(reclassify),
             store,
             tokens,
         }
@@ -180,6 +185,33 @@ impl Complaints {
         Ok(recorded)
     }
 
+    /// AnalyzeComplaints: the period's figures grouped and overall, and the
+    /// comparison period's overall figures, from one read snapshot.
+    pub async fn analyze(&self, request: AnalysisRequest) -> Result<Analysis, Error> {
+        let tx = self.store.read().await?;
+        let filter = request.filter.as_ref();
+        let overall = |sums: Vec<GroupSums>| {
+            sums.into_iter()
+                .next()
+                .map_or_else(Figures::default, |g| Figures::new(g.sums, g.times))
+        };
+        let groups = match request.group_by {
+            Some(by) => analysis::groups(
+                store::complaint_figures(&tx, request.period, filter, Some(by)).await?,
+            ),
+            None => Vec::new(),
+        };
+        let comparison_period = analysis::comparison_period(request.period, request.comparison);
+        Ok(Analysis {
+            overall: overall(store::complaint_figures(&tx, request.period, filter, None).await?),
+            groups,
+            comparison_period,
+            comparison: overall(
+                store::complaint_figures(&tx, comparison_period, filter, None).await?,
+            ),
+        })
+    }
+
     /// How long the sweep may wait: until the earliest next warning time
     /// known, at most `every`.
     pub async fn until_next_warning(&self, every: Duration) -> Result<Duration, Error> {
@@ -199,7 +231,78 @@ fn receive(tx: &Tx, body: Complaint, now: Timestamp) -> HookFuture<'_, Complaint
     Box::pin(async move {
         let customer = store::find::<Customer>(tx, body.customer).await?;
         let channel = store::find::<Channel>(tx, body.intake_channel).await?;
-        body.receive(customer.as_ref(), channel.as_ref(), now)
+        let mut body = body.receive(customer.as_ref(), channel.as_ref(), now)?;
+        body.service_level = choose_service_level(tx, &body).await?;
+        Ok(body)
+    })
+}
+
+/// What the first active policy that applies to the complaint promises,
+/// with its calendar as it is now, read in the change's transaction; None
+/// when no policy applies.
+async fn choose_service_level(tx: &Tx, body: &Complaint) -> Result<Option<ServiceLevel>, Error> {
+    let policies = store::active_policies(tx).await?;
+    let Some(policy) = service_level::choose(
+        &policies,
+        body.severity,
+        body.category,
+        body.intake_channel,
+        body.segment.tier,
+    ) else {
+        return Ok(None);
+    };
+    let calendar = match policy.body.calendar {
+        Some(id) => {
+            let calendar = store::find::<Calendar>(tx, id)
+                .await?
+                .ok_or_else(|| Error::internal("a policy's calendar is missing"))?;
+            Some((id, calendar.body))
+        }
+        None => None,
+    };
+    Ok(Some(ServiceLevel {
+        policy: policy.id,
+        calendar,
+        targets: policy.body.targets,
+        thresholds: policy.body.thresholds,
+    }))
+}
+
+/// A change of severity or category chooses the policy again, in the
+/// update's transaction; the clocks keep their history, so every due time
+/// is recomputed under the new promise, and the reclassification step says
+/// which policy now applies.
+pub(super) fn reclassify<'a>(
+    tx: &'a Tx,
+    current: &'a Resource<Complaint>,
+    mut next: Next<Complaint>,
+    _now: Timestamp,
+) -> HookFuture<'a, Next<Complaint>> {
+    Box::pin(async move {
+        let (before, after) = (&current.body, &next.body);
+        if before.severity == after.severity && before.category == after.category {
+            return Ok(next);
+        }
+        let chosen = choose_service_level(tx, &next.body).await?;
+        let policy_of = |level: &Option<ServiceLevel>| {
+            level.as_ref().map_or("none".to_owned(), |l| {
+                service_level::COLLECTION.name_of(Name {
+                    parent: None,
+                    id: l.policy,
+                })
+            })
+        };
+        let (old, new) = (policy_of(&next.body.service_level), policy_of(&chosen));
+        if old != new
+            && let Some(step) = next
+                .side
+                .iter_mut()
+                .find(|s| s.kind == StepKind::Reclassified)
+        {
+            step.decision.push_str(&format!("; policy {old} -> {new}"));
+        }
+        next.body.service_level = chosen;
+        Ok(next)
     })
 }
 

@@ -7,8 +7,6 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::domain::event::{self, Change};
@@ -18,10 +16,15 @@ use crate::domain::resource::{
     self as standard, Meta, Name, Next, Resource, Scope, Timestamp, UpdateCommand,
 };
 use crate::error::{Error, Violations};
-use crate::store::{self, Persisted, RequestRecord, Store, Tx};
+use crate::store::{self, Persisted, Store, Tx};
 
 use super::clock::Clock;
 use super::events::EventLog;
+
+mod batch;
+mod idempotency;
+
+use idempotency::{fingerprint, remember, replay, retry_once_on_lost_race};
 
 /// A resource the use cases can store: the bound handlers name instead of
 /// the store's own trait.
@@ -238,87 +241,6 @@ impl<T: Persisted> Resources<T> {
             self.events.committed(sequence);
         }
         Ok(written.resource)
-    }
-
-    /// The largest number of resources one batch create may hold.
-    pub const MAX_BATCH: usize = 1000;
-
-    /// Checks the inputs of a batch create and reports every violation,
-    /// each under `requests[i].{singular}`; a row without input is one.
-    pub fn check_batch(&self, inputs: &[Option<T::Input>]) -> Result<Vec<T>, Violations> {
-        let mut v = Violations::new();
-        if inputs.is_empty() || inputs.len() > Self::MAX_BATCH {
-            v.add(
-                "requests",
-                format!("must hold 1 to {} requests", Self::MAX_BATCH),
-            );
-            return Err(v);
-        }
-        let now = self.clock.now();
-        let mut bodies = Vec::with_capacity(inputs.len());
-        for (i, input) in inputs.iter().enumerate() {
-            let at = format!("requests[{i}].{}", T::COLLECTION.singular);
-            match input.clone().map(|input| T::from_input(input, None, now)) {
-                Some(Ok(body)) => bodies.push(body),
-                Some(Err(bad)) => v.extend(bad.under(&at)),
-                None => v.add(at, "is required"),
-            }
-        }
-        v.finish_with(bodies)
-    }
-
-    /// Creates every resource of a batch in one transaction, or none: the
-    /// first bad row (a missing or deleted parent, a pointer to nothing)
-    /// fails the whole batch, and its violations name the row by index.
-    /// Idempotent on `request_id` for the batch as a whole.
-    pub async fn create_batch(
-        &self,
-        call: &Call,
-        rows: Vec<(Option<Uuid>, T::Input)>,
-        request_id: Option<Uuid>,
-    ) -> Result<Vec<Resource<T>>, Error> {
-        let inputs: Vec<Option<T::Input>> =
-            rows.iter().map(|(_, input)| Some(input.clone())).collect();
-        let bodies = self.check_batch(&inputs).map_err(Error::from)?;
-        let parents: Vec<String> = rows
-            .iter()
-            .map(|(parent, _)| self.collection_text(*parent))
-            .collect();
-        let fingerprint = &fingerprint(call, &parents.join(","), &inputs)?;
-        let rows: Vec<(Option<Uuid>, T)> =
-            rows.iter().map(|(parent, _)| *parent).zip(bodies).collect();
-        let rows = &rows;
-        retry_once_on_lost_race(request_id, || async move {
-            let tx = self.store.write().await?;
-            if let Some(created) = replay(&tx, call, request_id, fingerprint).await? {
-                return Ok(created);
-            }
-            let mut created = Vec::with_capacity(rows.len());
-            let mut last_sequence = None;
-            for (i, (parent, body)) in rows.iter().enumerate() {
-                let written = self
-                    .create_in(&tx, call, *parent, body.clone(), None, "")
-                    .await
-                    .map_err(|err| at_row(err, i))?;
-                last_sequence = written.sequence.or(last_sequence);
-                created.push(written.resource);
-            }
-            remember(
-                &tx,
-                call,
-                request_id,
-                fingerprint,
-                &created,
-                self.clock.now(),
-            )
-            .await?;
-            tx.commit().await?;
-            if let Some(sequence) = last_sequence {
-                self.events.committed(sequence);
-            }
-            Ok(created)
-        })
-        .await
     }
 
     /// Creates a resource (under `parent` in a nested collection) from
@@ -619,100 +541,6 @@ impl<T: Persisted> Resources<T> {
             Some(id) => format!("{}/{}", T::COLLECTION.parent_name(id), T::COLLECTION.plural),
             None => T::COLLECTION.plural.to_owned(),
         }
-    }
-}
-
-/// A concurrent call with the same request id committed first (its record
-/// won the unique index): this one rolled back; answer from the winner's
-/// record by running once more.
-async fn retry_once_on_lost_race<R, F, Fut>(request_id: Option<Uuid>, run: F) -> Result<R, Error>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<R, Error>>,
-{
-    match run().await {
-        Err(Error::Aborted { resource })
-            if request_id.is_some() && resource.starts_with("request ") =>
-        {
-            run().await
-        }
-        other => other,
-    }
-}
-
-/// The stored answer to a request seen before; a reused id with another
-/// request is refused.
-async fn replay<R: DeserializeOwned>(
-    tx: &Tx,
-    call: &Call,
-    request_id: Option<Uuid>,
-    fingerprint: &str,
-) -> Result<Option<R>, Error> {
-    let Some(request_id) = request_id else {
-        return Ok(None);
-    };
-    let Some(record) = RequestRecord::find(tx, &call.actor, request_id).await? else {
-        return Ok(None);
-    };
-    if record.fingerprint != fingerprint {
-        return Err(Error::invalid(
-            "request_id",
-            "was already used for a different request",
-        ));
-    }
-    store::from_json(&record.response).map(Some)
-}
-
-async fn remember<R: Serialize>(
-    tx: &Tx,
-    call: &Call,
-    request_id: Option<Uuid>,
-    fingerprint: &str,
-    response: &R,
-    now: Timestamp,
-) -> Result<(), Error> {
-    let Some(request_id) = request_id else {
-        return Ok(());
-    };
-    RequestRecord {
-        actor: call.actor.clone(),
-        request_id,
-        method: call.method.clone(),
-        fingerprint: fingerprint.to_owned(),
-        response: store::to_json(response)?,
-        create_time: now,
-    }
-    .insert(tx)
-    .await
-}
-
-/// What a request id is bound to: the method, the full resource name (the
-/// collection, for a create) and the command.
-fn fingerprint(call: &Call, name: &str, command: &impl Serialize) -> Result<String, Error> {
-    let command = store::to_json(command)?;
-    let digest = Sha256::new()
-        .chain_update(call.method.as_bytes())
-        .chain_update([0])
-        .chain_update(name.as_bytes())
-        .chain_update([0])
-        .chain_update(command.as_bytes())
-        .finalize();
-    Ok(digest.iter().map(|byte| format!("{byte:02x}")).collect())
-}
-
-/// An error of one row of a batch, its fields named under `requests[i]`.
-fn at_row(err: Error, i: usize) -> Error {
-    match err {
-        Error::InvalidArgument(violations) => Error::InvalidArgument(
-            violations
-                .into_iter()
-                .map(|v| crate::error::FieldViolation {
-                    field: format!("requests[{i}].{}", v.field),
-                    description: v.description,
-                })
-                .collect(),
-        ),
-        other => other,
     }
 }
 

@@ -28,15 +28,16 @@ pub(super) fn claim_priority(
 pub(super) fn keep_priority_unique<'a>(
     tx: &'a Tx,
     current: &'a Resource<ServiceLevelPolicy>,
-    next: &'a Next<ServiceLevelPolicy>,
-) -> HookFuture<'a, ()> {
+    next: Next<ServiceLevelPolicy>,
+    _now: Timestamp,
+) -> HookFuture<'a, Next<ServiceLevelPolicy>> {
     Box::pin(async move {
         let live_after = next.delete_time.is_none();
         let newly_held = current.meta.is_deleted() || next.body.priority != current.body.priority;
         if live_after && newly_held {
             refuse_taken(tx, next.body.priority, Some(current.id)).await?;
         }
-        Ok(())
+        Ok(next)
     })
 }
 

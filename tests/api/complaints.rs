@@ -15,7 +15,7 @@ use crate::support::*;
 
 /// A strategic customer with a mobile number, an active hotline, and a
 /// complaint received from them.
-async fn setup(s: &TestServer) -> (pb::Customer, pb::Channel, pb::Complaint) {
+pub async fn setup(s: &TestServer) -> (pb::Customer, pb::Channel, pb::Complaint) {
     let mut c = customer("Complaining Ltd");
     c.tier = pb::customer::Tier::Strategic as i32;
     c.geography = Some(pb::Geography {
@@ -47,7 +47,7 @@ async fn setup(s: &TestServer) -> (pb::Customer, pb::Channel, pb::Complaint) {
     (c, h, complaint)
 }
 
-fn create(c: &pb::Customer, h: &pb::Channel) -> pb::CreateComplaintRequest {
+pub fn create(c: &pb::Customer, h: &pb::Channel) -> pb::CreateComplaintRequest {
     pb::CreateComplaintRequest {
         complaint: Some(pb::Complaint {
             customer: c.name.clone(),
@@ -61,7 +61,7 @@ fn create(c: &pb::Customer, h: &pb::Channel) -> pb::CreateComplaintRequest {
     }
 }
 
-fn triage_valid(name: &str) -> pb::TriageComplaintRequest {
+pub fn triage_valid(name: &str) -> pb::TriageComplaintRequest {
     pb::TriageComplaintRequest {
         name: name.into(),
         verdict: pb::validity::Verdict::Valid as i32,
@@ -70,7 +70,7 @@ fn triage_valid(name: &str) -> pb::TriageComplaintRequest {
     }
 }
 
-fn resolve(name: &str) -> pb::ResolveComplaintRequest {
+pub fn resolve(name: &str) -> pb::ResolveComplaintRequest {
     pb::ResolveComplaintRequest {
         name: name.into(),
         remedy: Some(pb::Remedy {
@@ -85,7 +85,7 @@ fn resolve(name: &str) -> pb::ResolveComplaintRequest {
     }
 }
 
-fn callback(name: &str, outcome: pb::CallbackOutcome) -> pb::RecordCallbackRequest {
+pub fn callback(name: &str, outcome: pb::CallbackOutcome) -> pb::RecordCallbackRequest {
     pb::RecordCallbackRequest {
         name: name.into(),
         outcome: outcome as i32,
@@ -93,11 +93,11 @@ fn callback(name: &str, outcome: pb::CallbackOutcome) -> pb::RecordCallbackReque
     }
 }
 
-fn noted(name: &str) -> (String, String) {
+pub fn noted(name: &str) -> (String, String) {
     (name.to_owned(), String::new())
 }
 
-async fn steps(s: &TestServer, name: &str) -> Vec<pb::ComplaintStep> {
+pub async fn steps(s: &TestServer, name: &str) -> Vec<pb::ComplaintStep> {
     let (mut all, mut token) = (Vec::new(), String::new());
     loop {
         let page = s
@@ -118,7 +118,7 @@ async fn steps(s: &TestServer, name: &str) -> Vec<pb::ComplaintStep> {
     }
 }
 
-fn kinds(steps: &[pb::ComplaintStep]) -> Vec<String> {
+pub fn kinds(steps: &[pb::ComplaintStep]) -> Vec<String> {
     steps
         .iter()
         .map(|s| {

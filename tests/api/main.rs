@@ -26,3 +26,4 @@ mod server;
 mod service_levels;
 mod snapshots;
 mod streams;
+mod targets;

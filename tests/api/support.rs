@@ -49,6 +49,14 @@ macro_rules! db_tests {
     )*};
 }
 
+/// Settings for a test server on `url`: the warning sweep runs only when a
+/// test sweeps (as of the clock it moved) or turns it back on.
+pub fn test_settings(url: String) -> Settings {
+    let mut settings = Settings::for_database(url);
+    settings.warning_sweep_in_background = false;
+    settings
+}
+
 /// The database a test server runs on, kept until the server is dropped.
 enum TestDatabase {
     /// A fresh SQLite file in a directory removed with it.
@@ -88,7 +96,7 @@ impl TestServer {
     /// choosing, or None without a server URL.
     pub async fn postgres_with(configure: impl FnOnce(&mut Settings)) -> Option<Self> {
         let (admin_url, name) = create_postgres_database().await?;
-        let mut settings = Settings::for_database(with_database(&admin_url, &name));
+        let mut settings = test_settings(with_database(&admin_url, &name));
         configure(&mut settings);
         Some(Self::start(settings, TestDatabase::Postgres { admin_url, name }).await)
     }
@@ -96,7 +104,7 @@ impl TestServer {
     /// A server on a fresh SQLite file with settings of the test's choosing.
     pub async fn sqlite_with(configure: impl FnOnce(&mut Settings)) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let mut settings = Settings::for_database(sqlite_url(dir.path()));
+        let mut settings = test_settings(sqlite_url(dir.path()));
         configure(&mut settings);
         Self::start(settings, TestDatabase::Sqlite(dir)).await
     }

@@ -100,6 +100,9 @@ pub struct Milestones {
     pub triage_time: Option<Timestamp>,
     pub resolve_times: Vec<Timestamp>,
     pub close_time: Option<Timestamp>,
+    /// What the first callback that reached the customer found.
+    #[serde(default)]
+    pub first_reached_callback: Option<CallbackOutcome>,
 }
 
 /// A complaint.

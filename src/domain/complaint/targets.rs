@@ -54,43 +54,16 @@ closed_enum!(
     }
 );
 
-/// Target durations per milestone, in microseconds; None: no target.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Targets {
-    pub first_response: Option<i64>,
-    pub resolution: Option<i64>,
-    pub callback: Option<i64>,
-}
+pub use crate::domain::service_level::{Targets, Thresholds};
 
-/// The shares of a target, in percent, at which each warning level starts:
-/// 0 < yellow < orange < red < 100.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Thresholds {
-    pub yellow: u32,
-    pub orange: u32,
-    pub red: u32,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            yellow: 50,
-            orange: 75,
-            red: 90,
-        }
-    }
-}
-
-impl Thresholds {
-    /// The percent of the target at which `level` starts.
-    fn percent(self, level: WarningLevel) -> u32 {
-        match level {
-            WarningLevel::NoWarning => 0,
-            WarningLevel::Yellow => self.yellow,
-            WarningLevel::Orange => self.orange,
-            WarningLevel::Red => self.red,
-            WarningLevel::Breached => 100,
-        }
+/// The percent of the target at which `level` starts.
+fn percent(thresholds: Thresholds, level: WarningLevel) -> u32 {
+    match level {
+        WarningLevel::NoWarning => 0,
+        WarningLevel::Yellow => thresholds.yellow,
+        WarningLevel::Orange => thresholds.orange,
+        WarningLevel::Red => thresholds.red,
+        WarningLevel::Breached => 100,
     }
 }
 
@@ -232,6 +205,12 @@ impl MilestoneClock {
         None
     }
 
+    /// The earliest instant at which business time elapsed reaches
+    /// `target`, the run's end included; None while paused short of it.
+    pub fn due_time(&self, clock: &BusinessClock, target: i64) -> Option<Timestamp> {
+        self.reach(clock, target, true)
+    }
+
     /// The next level to record and the instant it is (or will be) reached.
     fn next_warning(
         &self,
@@ -241,7 +220,7 @@ impl MilestoneClock {
     ) -> Option<(WarningLevel, Timestamp)> {
         let after = self.level.map_or(WarningLevel::NoWarning, |(l, _)| l);
         let level = WarningLevel::from_code(after.code() + 1)?;
-        let at = self.reach(clock, share_of(target, thresholds.percent(level)), false)?;
+        let at = self.reach(clock, share_of(target, percent(thresholds, level)), false)?;
         Some((level, at))
     }
 }
@@ -410,7 +389,7 @@ impl Timing {
         self.clocks()
             .filter_map(|(milestone, number, c)| {
                 let target = level.target(milestone)?;
-                let due_time = c.reach(&clock, target, true);
+                let due_time = c.due_time(&clock, target);
                 let breach = c.reach(&clock, target, false);
                 let superseded = milestone == Milestone::Callback && number < last_callback;
                 let pending = open && c.achieved_time.is_none() && !superseded;

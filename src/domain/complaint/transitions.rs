@@ -641,6 +641,9 @@ pub fn record_callback(
     let step = (StepKind::CallbackRecorded, "callback_recorded");
     let transition = Transition::RecordCallback(c.outcome);
     advance(current, transition, step, c.note, decision, now, |b| {
+        if c.outcome != CallbackOutcome::Unreachable {
+            b.milestones.first_reached_callback.get_or_insert(c.outcome);
+        }
         b.last_callback_outcome = Some(c.outcome);
         if c.level.is_some() {
             b.last_satisfaction_level = c.level;

@@ -140,7 +140,7 @@ impl MigrationTrait for KeyIndex {
 /// Backfills computed in Rust: reads `id` and `columns` of every row of
 /// `table` in id order, [`BACKFILL_BATCH`] rows at a time, and runs the
 /// statement `write` makes of each (if any).
-async fn for_each_row(
+pub(super) async fn for_each_row(
     manager: &SchemaManager<'_>,
     table: &str,
     columns: &[&str],

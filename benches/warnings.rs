@@ -1,0 +1,265 @@
+//! The warning sweep's cost per sweep, with 100 complaints due beside a
+//! small and a large number of open ones: the sweep finds due work through
+//! the index on the next warning time, so the two must be within 2x of
+//! each other (issue 9). Prints the figures beside that limit; asserts
+//! nothing on speed.
+//!
+//!     cargo bench --bench warnings                       # SQLite
+//!     CRM_BENCH_POSTGRES_URL=postgres://... cargo bench --bench warnings
+//!     CRM_BENCH_OPEN=100000 cargo bench --bench warnings # the large size
+//!
+//! Each size gets a fresh database. Two template complaints are received
+//! through the API: one under a 30-day target (open, nothing due for weeks)
+//! and one under a 1-hour target received 2 hours ago (all four levels
+//! due). The open ones are copied from the first in SQL; each round copies
+//! 100 of the second and times one sweep, which records their 400 levels.
+
+use std::time::{Duration, Instant};
+
+use crm::app::Application;
+use crm::pb::{self, complaint_service_client::ComplaintServiceClient};
+use crm::settings::Settings;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+
+const DUE: usize = 100;
+const ROUNDS: usize = 3;
+const LIMIT_RATIO: f64 = 2.0;
+
+fn seconds(n: i64) -> Option<prost_types::Duration> {
+    Some(prost_types::Duration {
+        seconds: n,
+        nanos: 0,
+    })
+}
+
+/// The database for one size: a fresh PostgreSQL database or SQLite file.
+async fn database(dir: &tempfile::TempDir, label: &str) -> String {
+    match std::env::var("CRM_BENCH_POSTGRES_URL") {
+        Ok(admin) => {
+            let name = format!("crm_bench_{}", uuid::Uuid::now_v7().simple());
+            let db = Database::connect(&admin)
+                .await
+                .expect("PostgreSQL reachable");
+            db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create database");
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            format!("{base}/{name}")
+        }
+        Err(_) => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join(format!("{label}.db")).display()
+        ),
+    }
+}
+
+/// Receives one complaint of `severity`, `ago` seconds before now.
+async fn receive(channel: &Channel, severity: pb::complaint::Severity, ago: i64) -> String {
+    let (customer, hotline) = (
+        pb::customer_service_client::CustomerServiceClient::new(channel.clone())
+            .create_customer(pb::CreateCustomerRequest {
+                customer: Some(pb::Customer {
+                    display_name: "Bench customer".into(),
+                    kind: pb::customer::Kind::Organisation as i32,
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("customer")
+            .into_inner(),
+        pb::channel_service_client::ChannelServiceClient::new(channel.clone())
+            .create_channel(pb::CreateChannelRequest {
+                channel: Some(pb::Channel {
+                    display_name: "Hotline".into(),
+                    r#type: pb::channel::Type::Hotline as i32,
+                    kind: pb::channel::Kind::Regular as i32,
+                    availability: Some(pb::Availability {
+                        always_open: true,
+                        ..Default::default()
+                    }),
+                    first_response_target: seconds(600),
+                    owning_department: "Customer service centre".into(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("channel")
+            .into_inner(),
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    ComplaintServiceClient::new(channel.clone())
+        .create_complaint(pb::CreateComplaintRequest {
+            complaint: Some(pb::Complaint {
+                customer: customer.name,
+                intake_channel: hotline.name,
+                received_time: Some(prost_types::Timestamp {
+                    seconds: now - ago,
+                    nanos: 0,
+                }),
+                category: pb::complaint::Category::Delivery as i32,
+                severity: severity as i32,
+                subject: "Late delivery".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("complaint")
+        .into_inner()
+        .name
+}
+
+/// Copies the complaint row `template` `count` times under fresh ids.
+async fn copy(db: &DatabaseConnection, template: &str, count: usize) {
+    let id = template.trim_start_matches("complaints/");
+    let backend = db.get_database_backend();
+    let columns: Vec<String> = match backend {
+        DbBackend::Postgres => db
+            .query_all_raw(sea_orm::Statement::from_string(
+                backend,
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'complaints' ORDER BY ordinal_position",
+            ))
+            .await
+            .expect("columns")
+            .iter()
+            .map(|r| r.try_get::<String>("", "column_name").unwrap())
+            .collect(),
+        _ => db
+            .query_all_raw(sea_orm::Statement::from_string(backend, "PRAGMA table_info(complaints)"))
+            .await
+            .expect("columns")
+            .iter()
+            .map(|r| r.try_get::<String>("", "name").unwrap())
+            .collect(),
+    };
+    let others: Vec<String> = columns
+        .iter()
+        .filter(|c| *c != "id")
+        .map(|c| format!("\"{c}\""))
+        .collect();
+    let others = others.join(", ");
+    let sql = match backend {
+        DbBackend::Postgres => format!(
+            "INSERT INTO complaints (id, {others}) SELECT gen_random_uuid(), {others} \
+             FROM complaints, generate_series(1, {count}) WHERE id = '{id}'"
+        ),
+        _ => {
+            let blob = format!("x'{}'", id.replace('-', ""));
+            format!(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) \
+                 INSERT INTO complaints (id, {others}) SELECT randomblob(16), {others} \
+                 FROM complaints, n WHERE id = {blob}"
+            )
+        }
+    };
+    let done = db.execute_unprepared(&sql).await.expect("copy");
+    assert_eq!(done.rows_affected(), count as u64, "copied rows");
+}
+
+/// Milliseconds per sweep of 100 due complaints among `open` open ones.
+async fn per_sweep(dir: &tempfile::TempDir, open: usize) -> Vec<Duration> {
+    let url = database(dir, &format!("open{open}")).await;
+    let mut settings = Settings::for_database(url.clone());
+    settings.warning_sweep_in_background = false;
+    let app = Application::build(settings)
+        .await
+        .expect("application builds");
+    let services = app.services().clone();
+    let addr = app.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect_lazy();
+    let mut policies =
+        pb::service_level_policy_service_client::ServiceLevelPolicyServiceClient::new(
+            channel.clone(),
+        );
+    for (priority, severities, target) in [
+        (1, vec![pb::complaint::Severity::Critical as i32], 3600),
+        (2, vec![], 30 * 24 * 3600),
+    ] {
+        policies
+            .create_service_level_policy(pb::CreateServiceLevelPolicyRequest {
+                service_level_policy: Some(pb::ServiceLevelPolicy {
+                    display_name: format!("Bench {priority}"),
+                    priority,
+                    severities,
+                    resolution_target: seconds(target),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("policy");
+    }
+    let idle = receive(&channel, pb::complaint::Severity::Low, 0).await;
+    let due = receive(&channel, pb::complaint::Severity::Critical, 2 * 3600).await;
+    let db = Database::connect(&url).await.expect("database");
+    copy(&db, &idle, open - DUE - 1).await;
+    // The templates' own warnings first, so each round sweeps only its copies.
+    services
+        .complaints
+        .sweep_warnings(1000, &CancellationToken::new())
+        .await
+        .expect("sweep");
+    let mut times = Vec::new();
+    for _ in 0..ROUNDS {
+        copy(&db, &due, DUE).await;
+        let start = Instant::now();
+        let recorded = services
+            .complaints
+            .sweep_warnings(1000, &CancellationToken::new())
+            .await
+            .expect("sweep");
+        times.push(start.elapsed());
+        assert_eq!(recorded, DUE as u64 * 4, "levels recorded");
+    }
+    db.close().await.ok();
+    let _ = stop.send(());
+    let _ = server.await;
+    times.sort();
+    times
+}
+
+#[tokio::main]
+async fn main() {
+    let large: usize = std::env::var("CRM_BENCH_OPEN")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let engine = match std::env::var("CRM_BENCH_POSTGRES_URL") {
+        Ok(_) => "PostgreSQL",
+        Err(_) => "SQLite",
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    println!(
+        "crm warning sweep bench: {engine}, {DUE} due per sweep (4 levels each), median of {ROUNDS}"
+    );
+    let small = per_sweep(&dir, 1_000).await;
+    let big = per_sweep(&dir, large).await;
+    let (s, b) = (small[ROUNDS / 2], big[ROUNDS / 2]);
+    println!(
+        "{:>8} open: {:>9.1?} per sweep  (all: {small:.1?})",
+        1_000, s
+    );
+    println!("{large:>8} open: {:>9.1?} per sweep  (all: {big:.1?})", b);
+    println!(
+        "ratio {:.2} (limit {LIMIT_RATIO:.1}): {}",
+        b.as_secs_f64() / s.as_secs_f64(),
+        if b.as_secs_f64() <= LIMIT_RATIO * s.as_secs_f64() {
+            "within"
+        } else {
+            "OVER"
+        }
+    );
+}
