@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
 const DUE: usize = 100;
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 const LIMIT_RATIO: f64 = 2.0;
 
 fn seconds(n: i64) -> Option<prost_types::Duration> {
@@ -116,10 +116,21 @@ async fn receive(channel: &Channel, severity: pb::complaint::Severity, ago: i64)
         .name
 }
 
-/// Copies the complaint row `template` `count` times under fresh ids.
-async fn copy(db: &DatabaseConnection, template: &str, count: usize) {
-    let id = template.trim_start_matches("complaints/");
+/// A complaint's id as an SQL literal of the engine.
+fn id_literal(backend: DbBackend, name: &str) -> String {
+    let id = name.trim_start_matches("complaints/");
+    match backend {
+        DbBackend::Postgres => format!("'{id}'"),
+        _ => format!("x'{}'", id.replace('-', "")),
+    }
+}
+
+/// Copies the complaint row `template` `count` times under fresh ids;
+/// `hidden` copies have no next warning time, so no sweep sees them, and
+/// warning level 0, which no written complaint has, to find them by.
+async fn copy(db: &DatabaseConnection, template: &str, count: usize, hidden: bool) {
     let backend = db.get_database_backend();
+    let id = id_literal(backend, template);
     let columns: Vec<String> = match backend {
         DbBackend::Postgres => db
             .query_all_raw(sea_orm::Statement::from_string(
@@ -139,25 +150,31 @@ async fn copy(db: &DatabaseConnection, template: &str, count: usize) {
             .map(|r| r.try_get::<String>("", "name").unwrap())
             .collect(),
     };
-    let others: Vec<String> = columns
+    let others: Vec<&String> = columns.iter().filter(|c| *c != "id").collect();
+    let names = others
         .iter()
-        .filter(|c| *c != "id")
         .map(|c| format!("\"{c}\""))
-        .collect();
-    let others = others.join(", ");
+        .collect::<Vec<_>>()
+        .join(", ");
+    let values = others
+        .iter()
+        .map(|c| match c.as_str() {
+            "next_warning_time" if hidden => "NULL".to_owned(),
+            "warning_level" if hidden => "0".to_owned(),
+            c => format!("\"{c}\""),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     let sql = match backend {
         DbBackend::Postgres => format!(
-            "INSERT INTO complaints (id, {others}) SELECT gen_random_uuid(), {others} \
-             FROM complaints, generate_series(1, {count}) WHERE id = '{id}'"
+            "INSERT INTO complaints (id, {names}) SELECT gen_random_uuid(), {values} \
+             FROM complaints, generate_series(1, {count}) WHERE id = {id}"
         ),
-        _ => {
-            let blob = format!("x'{}'", id.replace('-', ""));
-            format!(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) \
-                 INSERT INTO complaints (id, {others}) SELECT randomblob(16), {others} \
-                 FROM complaints, n WHERE id = {blob}"
-            )
-        }
+        _ => format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) \
+             INSERT INTO complaints (id, {names}) SELECT randomblob(16), {values} \
+             FROM complaints, n WHERE id = {id}"
+        ),
     };
     let done = db.execute_unprepared(&sql).await.expect("copy");
     assert_eq!(done.rows_affected(), count as u64, "copied rows");
@@ -205,8 +222,23 @@ async fn per_sweep(dir: &tempfile::TempDir, open: usize) -> Vec<Duration> {
     let idle = receive(&channel, pb::complaint::Severity::Low, 0).await;
     let due = receive(&channel, pb::complaint::Severity::Critical, 2 * 3600).await;
     let db = Database::connect(&url).await.expect("database");
-    copy(&db, &idle, open - DUE - 1).await;
-    // The templates' own warnings first, so each round sweeps only its copies.
+    let backend = db.get_database_backend();
+    let due_at: i64 = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            backend,
+            format!(
+                "SELECT next_warning_time FROM complaints WHERE id = {}",
+                id_literal(backend, &due)
+            ),
+        ))
+        .await
+        .expect("template")
+        .expect("a row")
+        .try_get("", "next_warning_time")
+        .expect("a next warning time");
+    copy(&db, &idle, open - DUE * ROUNDS - 2, false).await;
+    copy(&db, &due, DUE * ROUNDS, true).await;
+    // The template's own warnings first, so each round sweeps only its copies.
     services
         .complaints
         .sweep_warnings(1000, &CancellationToken::new())
@@ -214,7 +246,13 @@ async fn per_sweep(dir: &tempfile::TempDir, open: usize) -> Vec<Duration> {
         .expect("sweep");
     let mut times = Vec::new();
     for _ in 0..ROUNDS {
-        copy(&db, &due, DUE).await;
+        // 100 hidden copies become due, as their next warning time says.
+        let release = format!(
+            "UPDATE complaints SET next_warning_time = {due_at} WHERE id IN \
+             (SELECT id FROM complaints WHERE warning_level = 0 AND next_warning_time IS NULL LIMIT {DUE})"
+        );
+        let released = db.execute_unprepared(&release).await.expect("release");
+        assert_eq!(released.rows_affected(), DUE as u64, "released");
         let start = Instant::now();
         let recorded = services
             .complaints

@@ -6,6 +6,7 @@
 #[macro_use]
 mod support;
 
+mod analysis;
 mod calendars;
 mod channels;
 mod complaints;
