@@ -38,6 +38,23 @@ impl CustomerService for CustomerApi {
         .await
     }
 
+    async fn batch_create_customers(
+        &self,
+        request: Request<pb::BatchCreateCustomersRequest>,
+    ) -> Result<Response<pb::BatchCreateCustomersResponse>, Status> {
+        let (call, r) = (call(&request), request.into_inner());
+        let rows = r
+            .requests
+            .iter()
+            .map(|row| ("", row.customer.as_ref()))
+            .collect();
+        let customers =
+            standard::batch_create(&self.customers, &call, "", rows, &r.request_id).await?;
+        Ok(Response::new(pb::BatchCreateCustomersResponse {
+            customers,
+        }))
+    }
+
     async fn get_customer(
         &self,
         request: Request<pb::GetCustomerRequest>,

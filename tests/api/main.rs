@@ -10,6 +10,7 @@ mod analysis;
 mod calendars;
 mod channels;
 mod complaints;
+mod customer_batches;
 mod customers;
 mod events;
 mod housekeeping;
