@@ -28,4 +28,5 @@ mod server;
 mod service_levels;
 mod snapshots;
 mod streams;
+mod summaries;
 mod targets;
