@@ -17,6 +17,7 @@ use super::resource::{Collection, Labels, ResourceBody, Timestamp};
 use crate::error::Violations;
 
 mod input;
+pub mod summary;
 
 pub use input::{
     BehaviourInput, ConsentInput, ContactPointInput, CustomerInput, DemographicsInput,

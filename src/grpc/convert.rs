@@ -7,6 +7,7 @@ use tonic::Request;
 
 use crate::domain::channel::DurationInput;
 use crate::domain::input::TimeInput;
+use crate::domain::money::Money;
 use crate::domain::resource::{Labels, Meta, Timestamp};
 use crate::usecases::Call;
 
@@ -60,6 +61,15 @@ pub fn labels_to_pb(labels: &Labels) -> HashMap<String, String> {
 pub fn timestamp_to_pb(time: Timestamp) -> prost_types::Timestamp {
     let (seconds, nanos) = time.parts();
     prost_types::Timestamp { seconds, nanos }
+}
+
+/// An exact amount in its wire form.
+pub fn money_to_pb(m: &Money) -> crate::pb::Money {
+    crate::pb::Money {
+        currency_code: m.currency_code.clone(),
+        units: m.units,
+        nanos: m.nanos,
+    }
 }
 
 /// A caller's timestamp as domain input; the domain checks its range.

@@ -7,6 +7,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{call, labels_to_pb, meta_to_pb, time_input, timestamp_to_pb};
 use super::standard::{self, WireResource};
+use super::summaries;
 use crate::domain::ClosedEnum;
 use crate::domain::customer::{
     BehaviourInput, Consent, ConsentInput, ContactPoint, ContactPointInput, Customer,
@@ -15,10 +16,11 @@ use crate::domain::customer::{
 use crate::domain::input::code_of;
 use crate::domain::resource::Resource;
 use crate::pb::{self, customer_service_server::CustomerService};
-use crate::usecases::Resources;
+use crate::usecases::{CustomerSummaries, Resources};
 
 pub struct CustomerApi {
     pub customers: Resources<Customer>,
+    pub summaries: CustomerSummaries,
 }
 
 #[tonic::async_trait]
@@ -36,6 +38,23 @@ impl CustomerService for CustomerApi {
             &r.request_id,
         )
         .await
+    }
+
+    async fn batch_create_customers(
+        &self,
+        request: Request<pb::BatchCreateCustomersRequest>,
+    ) -> Result<Response<pb::BatchCreateCustomersResponse>, Status> {
+        let (call, r) = (call(&request), request.into_inner());
+        let rows = r
+            .requests
+            .iter()
+            .map(|row| ("", row.customer.as_ref()))
+            .collect();
+        let customers =
+            standard::batch_create(&self.customers, &call, "", rows, &r.request_id).await?;
+        Ok(Response::new(pb::BatchCreateCustomersResponse {
+            customers,
+        }))
     }
 
     async fn get_customer(
@@ -81,6 +100,13 @@ impl CustomerService for CustomerApi {
     ) -> Result<Response<pb::Customer>, Status> {
         let (call, r) = (call(&request), request.into_inner());
         standard::undelete(&self.customers, &call, &r.name, &r.request_id).await
+    }
+
+    async fn summarize_customers(
+        &self,
+        request: Request<pb::SummarizeCustomersRequest>,
+    ) -> Result<Response<pb::SummarizeCustomersResponse>, Status> {
+        summaries::summarize(&self.summaries, request.into_inner()).await
     }
 }
 

@@ -15,6 +15,7 @@ mod purchases;
 mod service_levels;
 mod standard;
 mod status;
+mod summaries;
 
 use std::future::Future;
 use std::time::Duration;
@@ -112,6 +113,7 @@ pub fn routes(services: &Services) -> Result<(Routes, Health), anyhow::Error> {
     let routes = Routes::new(health_service)
         .add_service(CustomerServiceServer::new(customers::CustomerApi {
             customers: services.customers.clone(),
+            summaries: services.customer_summaries.clone(),
         }))
         .add_service(ChannelServiceServer::new(channels::ChannelApi {
             channels: services.channels.clone(),

@@ -4,11 +4,11 @@
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{call, labels_to_pb, meta_to_pb, time_input, timestamp_to_pb};
+use super::convert::{call, labels_to_pb, meta_to_pb, money_to_pb, time_input, timestamp_to_pb};
 use super::standard::{self, WireResource};
 use crate::domain::ClosedEnum;
 use crate::domain::input::code_of;
-use crate::domain::money::{Money, MoneyInput};
+use crate::domain::money::MoneyInput;
 use crate::domain::purchase::{ProductInput, Purchase, PurchaseInput, channel_name};
 use crate::domain::resource::Resource;
 use crate::pb::{self, purchase_service_server::PurchaseService};
@@ -148,13 +148,5 @@ impl WireResource for Purchase {
             delete_time: meta.delete_time,
             etag: meta.etag,
         }
-    }
-}
-
-fn money_to_pb(m: &Money) -> pb::Money {
-    pb::Money {
-        currency_code: m.currency_code.clone(),
-        units: m.units,
-        nanos: m.nanos,
     }
 }

@@ -19,6 +19,7 @@ mod requests;
 mod resources;
 mod secrets;
 mod service_levels;
+mod summaries;
 
 use std::time::Duration;
 
@@ -43,6 +44,7 @@ pub use resources::{
 };
 pub use secrets::page_token_key;
 pub use service_levels::{active_policies, find_live_policy_with_priority};
+pub use summaries::summarize_customers;
 
 /// A resource the store keeps: the bound the layers above name. How it maps
 /// onto rows (`resources::Table`, its entity, columns and row conversions)

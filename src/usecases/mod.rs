@@ -10,6 +10,7 @@ mod lease;
 mod relay;
 mod resources;
 mod service_levels;
+mod summaries;
 
 pub use clock::Clock;
 pub use complaints::{Complaints, StepPage};
@@ -23,6 +24,7 @@ pub use resources::{
     Call, Encoder, Guard, HookFuture, ListRequest, ListResult, Prepare, Require, Resources, Stored,
     Target, Transition, Written,
 };
+pub use summaries::CustomerSummaries;
 
 use tokio_util::sync::CancellationToken;
 
@@ -54,6 +56,7 @@ pub struct Encoders {
 #[derive(Clone)]
 pub struct Services {
     pub customers: Resources<Customer>,
+    pub customer_summaries: CustomerSummaries,
     pub channels: Resources<Channel>,
     pub purchases: Resources<Purchase>,
     pub complaints: Complaints,
@@ -95,6 +98,7 @@ impl Services {
         let services = Services {
             complaints: Complaints::new(complaint_resources, store.clone(), tokens.clone()),
             customers,
+            customer_summaries: CustomerSummaries::new(store.clone()),
             channels: Resources::new(
                 store.clone(),
                 tokens.clone(),
