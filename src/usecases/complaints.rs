@@ -17,6 +17,7 @@ use crate::domain::complaint::transitions::{self, Contact};
 use crate::domain::complaint::{self, Complaint};
 use crate::domain::customer::Customer;
 use crate::domain::listing::{self, PageTokens};
+use crate::domain::purchase::Purchase;
 use crate::domain::resource::{Name, Next, Resource, Timestamp};
 use crate::domain::service_level;
 use crate::error::Error;
@@ -232,6 +233,9 @@ fn receive(tx: &Tx, body: Complaint, now: Timestamp) -> HookFuture<'_, Complaint
         let customer = store::find::<Customer>(tx, body.customer).await?;
         let channel = store::find::<Channel>(tx, body.intake_channel).await?;
         let mut body = body.receive(customer.as_ref(), channel.as_ref(), now)?;
+        if let Some(purchase) = body.purchase_name() {
+            body.check_purchase(store::find::<Purchase>(tx, purchase.id).await?.as_ref())?;
+        }
         body.service_level = choose_service_level(tx, &body).await?;
         Ok(body)
     })

@@ -143,6 +143,38 @@ fn refused_subject(status: &tonic::Status) -> String {
 }
 
 db_tests! {
+    async fn a_complaint_points_at_one_of_its_customers_live_purchases(s) {
+        let (c, h, _) = setup(&s).await;
+        let other = create_customer(&s, customer("Someone else")).await;
+        let bought = crate::purchases::record(&s, &c.name, crate::purchases::purchase("K-1", 100, 1)).await;
+        let theirs = crate::purchases::record(&s, &other.name, crate::purchases::purchase("K-2", 50, 2)).await;
+        let with = |purchase: &str| {
+            let mut request = create(&c, &h);
+            request.complaint.as_mut().unwrap().purchase = purchase.into();
+            request
+        };
+        let ok = s.complaints().create_complaint(with(&bought.name)).await.unwrap().into_inner();
+        assert_eq!(ok.purchase, bought.name);
+
+        let bad = |status: tonic::Status| (status.code(), violations(&status));
+        let not_a_name = s.complaints().create_complaint(with("order 42")).await.unwrap_err();
+        assert_eq!(bad(not_a_name).1[0].0, "complaint.purchase");
+        let not_theirs = s.complaints().create_complaint(with(&theirs.name)).await.unwrap_err();
+        assert_eq!(
+            bad(not_theirs),
+            (Code::InvalidArgument, vec![("complaint.purchase".to_owned(), "must be a purchase of the complaint's customer".to_owned())])
+        );
+        let missing = format!("{}/purchases/01a24269-0000-7000-8000-000000000000", c.name);
+        let nothing = s.complaints().create_complaint(with(&missing)).await.unwrap_err();
+        assert_eq!(bad(nothing), (Code::InvalidArgument, vec![("complaint.purchase".to_owned(), "names no purchase".to_owned())]));
+        s.purchases()
+            .delete_purchase(pb::DeletePurchaseRequest { name: bought.name.clone(), ..Default::default() })
+            .await
+            .unwrap();
+        let deleted = s.complaints().create_complaint(with(&bought.name)).await.unwrap_err();
+        assert_eq!(bad(deleted), (Code::InvalidArgument, vec![("complaint.purchase".to_owned(), "is deleted".to_owned())]));
+    }
+
     async fn a_complaint_goes_from_receipt_through_a_reopen_to_a_satisfied_close(s) {
         let (customer, _, c) = setup(&s).await;
         assert_eq!(state(&c), pb::complaint::State::Received);

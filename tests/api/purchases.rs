@@ -28,7 +28,7 @@ fn money(currency_code: &str, units: i64, nanos: i32) -> Option<pb::Money> {
 }
 
 /// A valid sale of `sku` for `units` CNY, an hour after new year per `hour`.
-fn purchase(sku: &str, units: i64, hour: i64) -> pb::Purchase {
+pub fn purchase(sku: &str, units: i64, hour: i64) -> pb::Purchase {
     pb::Purchase {
         product: Some(pb::Product {
             sku: sku.into(),
@@ -42,7 +42,7 @@ fn purchase(sku: &str, units: i64, hour: i64) -> pb::Purchase {
     }
 }
 
-async fn record(s: &TestServer, parent: &str, purchase: pb::Purchase) -> pb::Purchase {
+pub async fn record(s: &TestServer, parent: &str, purchase: pb::Purchase) -> pb::Purchase {
     s.purchases()
         .create_purchase(pb::CreatePurchaseRequest {
             parent: parent.into(),

@@ -12,6 +12,7 @@ use crate::domain::ClosedEnum;
 use crate::domain::channel::{self, Channel};
 use crate::domain::customer::{self, Customer};
 use crate::domain::input::{TimeInput, optional_text, required_code, required_text};
+use crate::domain::purchase::{self, Purchase};
 use crate::domain::resource::{Labels, Resource, Timestamp};
 use crate::error::{Error, Violations};
 
@@ -53,7 +54,7 @@ impl Complaint {
         let received_time = c
             .received_time
             .and_then(|t| v.check("received_time", Timestamp::from_parts(t.seconds, t.nanos)));
-        let purchase = optional_text(&mut v, "purchase", &c.purchase, 300);
+        let purchase = purchase_of(&mut v, &c.purchase, customer);
         if let Some(p) = previous {
             let immutable = [
                 ("customer", customer.is_some_and(|id| id != p.customer)),
@@ -180,6 +181,47 @@ impl Complaint {
         self.received_time = Some(received);
         self.timing = super::targets::Timing::started(received);
         Ok(self)
+    }
+}
+
+/// An optional purchase, by name: one of the complaint's customer's
+/// purchases (`customers/{customer}/purchases/{purchase}`), kept as given.
+fn purchase_of(v: &mut Violations, text: &str, customer: Option<uuid::Uuid>) -> String {
+    let text = text.trim();
+    if text.is_empty() {
+        return String::new();
+    }
+    match purchase::COLLECTION.parse_name(text) {
+        Err(_) => v.add(
+            "purchase",
+            "must name a purchase: customers/{customer}/purchases/{purchase}",
+        ),
+        Ok(name) if customer.is_some() && name.parent != customer => {
+            v.add("purchase", "must be a purchase of the complaint's customer")
+        }
+        Ok(_) => {}
+    }
+    text.to_owned()
+}
+
+impl Complaint {
+    /// The purchase complained about, if any.
+    pub fn purchase_name(&self) -> Option<crate::domain::resource::Name> {
+        purchase::COLLECTION.parse_name(&self.purchase).ok()
+    }
+
+    /// At receipt: the purchase named must exist and not be deleted.
+    pub fn check_purchase(&self, found: Option<&Resource<Purchase>>) -> Result<(), Error> {
+        match found {
+            Some(p) if Some(p.parent) == self.purchase_name().map(|n| n.parent) => {
+                if p.meta.is_deleted() {
+                    Err(Error::invalid("complaint.purchase", "is deleted"))
+                } else {
+                    Ok(())
+                }
+            }
+            _ => Err(Error::invalid("complaint.purchase", "names no purchase")),
+        }
     }
 }
 
