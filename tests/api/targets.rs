@@ -332,6 +332,10 @@ db_tests! {
         assert_eq!(ours(list(&s, "warning_level = ORANGE", "").await), std::slice::from_ref(&first.name));
         assert_eq!(ours(list(&s, "warning_level = YELLOW", "").await), std::slice::from_ref(&second.name));
         assert_eq!(
+            ours(list(&s, "warning_level >= ORANGE", "").await),
+            std::slice::from_ref(&first.name)
+        );
+        assert_eq!(
             ours(list(&s, "warning_level != NO_WARNING", "warning_level desc").await),
             [first.name.clone(), second.name.clone()]
         );

@@ -317,7 +317,7 @@ const fn field(path: &'static str, ty: FieldType) -> FieldSpec {
 pub const FILTER: Schema = Schema {
     fields: &[
         field("state", FieldType::Enum(State::ALL)),
-        field("severity", FieldType::Enum(Severity::ALL)),
+        field("severity", FieldType::Ranked(Severity::ALL)),
         field("category", FieldType::Enum(Category::ALL)),
         field("customer", FieldType::Text),
         field("intake_channel", FieldType::Text),
@@ -332,7 +332,7 @@ pub const FILTER: Schema = Schema {
         field("customer_country", FieldType::Text),
         field("create_time", FieldType::Timestamp),
         field("update_time", FieldType::Timestamp),
-        field("warning_level", FieldType::Enum(WarningLevel::ALL)),
+        field("warning_level", FieldType::Ranked(WarningLevel::ALL)),
         field("first_response_due_time", FieldType::Timestamp),
         field("resolution_due_time", FieldType::Timestamp),
         field("callback_due_time", FieldType::Timestamp),

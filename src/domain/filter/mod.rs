@@ -30,6 +30,10 @@ pub enum FieldType {
     Exact,
     /// A closed set of names, each stored as an integer code; literal is a bare or quoted name, e.g. `tier = STRATEGIC`.
     Enum(&'static [(&'static str, i32)]),
+    /// A closed set whose codes rise with the value (a severity, a warning
+    /// level): like `Enum`, and also ordered, `warning_level >= ORANGE`
+    /// comparing codes.
+    Ranked(&'static [(&'static str, i32)]),
     /// A 64-bit integer.
     Integer,
     /// true / false.

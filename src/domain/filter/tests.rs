@@ -13,6 +13,7 @@ const FIELDS: &[FieldSpec] = &[
     spec("live", FieldType::Bool),
     spec("time", FieldType::Timestamp),
     spec("geo.cc", FieldType::Text),
+    spec("level", FieldType::Ranked(TIERS)),
 ];
 const S: Schema = schema(FIELDS, true);
 /// 2026-01-01T00:00:00Z: 56 years of which 14 leap = 20454 days of 86400 s.
@@ -128,7 +129,11 @@ fn enum_integer_and_bool_fields_take_their_literals() {
         ("size>-9223372036854775808", size(Gt, i64::MIN)),
         ("live = true", cmp("live", Eq, Value::Bool(true))),
         ("live != \"false\"", cmp("live", Ne, Value::Bool(false))),
+        // A ranked set is ordered by its codes.
+        ("level >= B", cmp("level", Ge, Value::Enum(2))),
+        ("level < C", cmp("level", Lt, Value::Enum(3))),
     ]);
+    assert_eq!(err("level > D"), "\"level\" takes one of A, B, C");
 }
 
 #[test]
@@ -249,7 +254,7 @@ fn bad_label_keys_and_operators_are_refused() {
 
 #[test]
 fn unknown_fields_are_refused_with_the_filterable_list() {
-    let all = "name, tier, size, live, time, geo.cc, labels.<key>";
+    let all = "name, tier, size, live, time, geo.cc, level, labels.<key>";
     let want = format!("unknown field \"colour\"; filterable fields: {all}");
     assert_eq!(err("colour = red"), want);
     let e = parse("labels.vip = x", &schema(FIELDS.split_at(2).0, false)).unwrap_err();

@@ -47,7 +47,7 @@ fn compare(spec: &FieldSpec, op: Op, lit: Literal) -> Parsed {
     let ops: &[Op] = match spec.ty {
         FieldType::Text => &OPS,
         FieldType::Enum(_) | FieldType::Bool | FieldType::Key(_) | FieldType::Exact => EQUALITY,
-        FieldType::Integer | FieldType::Timestamp => ORDERED,
+        FieldType::Integer | FieldType::Timestamp | FieldType::Ranked(_) => ORDERED,
     };
     let to_symbol = |op: &Op| OPS.iter().position(|o| o == op).map_or("", |i| SYMBOLS[i]);
     if !ops.contains(&op) {
@@ -77,7 +77,9 @@ fn compare(spec: &FieldSpec, op: Op, lit: Literal) -> Parsed {
             bail!("\"{field}\" is compared whole: \"*\" is not allowed; write \\* for a star")
         }
         FieldType::Exact => Some(Value::Text(text.to_string())),
-        FieldType::Enum(names) => names.iter().find(|n| n.0 == text).map(|n| Value::Enum(n.1)),
+        FieldType::Enum(names) | FieldType::Ranked(names) => {
+            names.iter().find(|n| n.0 == text).map(|n| Value::Enum(n.1))
+        }
         FieldType::Integer => text.parse().ok().map(Value::Integer),
         FieldType::Bool => text.parse().ok().map(Value::Bool),
         FieldType::Timestamp => {
@@ -89,7 +91,7 @@ fn compare(spec: &FieldSpec, op: Op, lit: Literal) -> Parsed {
         return Ok(Filter::Compare { field, op, value });
     }
     match spec.ty {
-        FieldType::Enum(names) => {
+        FieldType::Enum(names) | FieldType::Ranked(names) => {
             let list: Vec<&str> = names.iter().map(|n| n.0).collect();
             bail!("\"{field}\" takes one of {}", list.join(", "))
         }
