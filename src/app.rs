@@ -57,6 +57,7 @@ impl Application {
                 relay_hold_back: settings.nats_url.as_ref().map(|_| settings.relay_hold_back),
                 chunk: settings.housekeeping_chunk,
             },
+            settings.time_zone,
         )
         .await
         .context("starting the use cases")?;
