@@ -19,10 +19,14 @@ use crate::usecases::{Cleaned, Clock, Leases, Retention, Services};
 
 /// How often the periodic clean-up runs.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
+/// How often the lifecycle pass moves customers as time passes: daily, the
+/// stage's unit being whole days.
+const LIFECYCLE_EVERY: Duration = Duration::from_secs(24 * 3600);
 /// The leases of singleton work: one copy at a time runs each.
 pub const HOUSEKEEPING_LEASE: &str = "housekeeping";
 pub const RELAY_LEASE: &str = "relay.nats";
 pub const WARNING_LEASE: &str = "warnings";
+pub const LIFECYCLE_LEASE: &str = "lifecycle";
 
 pub struct Application {
     services: Services,
@@ -128,6 +132,17 @@ impl Application {
                     .await
             })
         });
+        let lifecycle = settings.lifecycle_pass_in_background.then(|| {
+            let (leases, services, stop) = (leases.clone(), services.clone(), stop.clone());
+            let chunk = u64::from(settings.housekeeping_chunk);
+            tokio::spawn(async move {
+                leases
+                    .run(LIFECYCLE_LEASE, stop, |held| {
+                        lifecycle_pass(services.clone(), held, chunk)
+                    })
+                    .await
+            })
+        });
         // Every copy polls for the others' commits, once for all its streams.
         let poll = {
             let (events, stop) = (services.events.clone(), stop.clone());
@@ -209,6 +224,13 @@ impl Application {
         {
             tracing::warn!("the warning sweep did not stop in time");
         }
+        if let Some(lifecycle) = lifecycle
+            && tokio::time::timeout(Duration::from_secs(2), lifecycle)
+                .await
+                .is_err()
+        {
+            tracing::warn!("the lifecycle pass did not stop in time");
+        }
         let _ = poll.await;
         if let Some(relay) = relay {
             // The relay saw the stop signal with the streams; a publish stuck
@@ -272,6 +294,24 @@ async fn warning_sweep(services: Services, held: CancellationToken, every: Durat
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = held.cancelled() => return,
+        }
+    }
+}
+
+/// Moves customers along their lifecycle as time passes, while `held`:
+/// a pass when the lease is taken and then every [`LIFECYCLE_EVERY`]. A
+/// failed pass is logged and retried at the next tick.
+async fn lifecycle_pass(services: Services, held: CancellationToken, chunk: u64) {
+    let mut ticks = tokio::time::interval(LIFECYCLE_EVERY);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = held.cancelled() => return,
+        }
+        match services.lifecycles.pass(chunk, &held).await {
+            Ok(0) => {}
+            Ok(changed) => tracing::info!(changed, "lifecycle stages moved"),
+            Err(err) => tracing::warn!(error = %err, "lifecycle pass failed"),
         }
     }
 }

@@ -132,6 +132,10 @@ pub struct Settings {
     /// reckons calendar days, quarters and years (the lifecycle's quarters).
     #[arg(long, env = "CRM_TIME_ZONE", default_value = "UTC", value_parser = time_zone, global = true)]
     pub time_zone: chrono_tz::Tz,
+    /// Whether the daily lifecycle pass runs on its own schedule (always,
+    /// for the binary); tests that run it as of a clock they move turn it off.
+    #[arg(skip = true)]
+    pub lifecycle_pass_in_background: bool,
     /// SQLite durability: `full` syncs every commit to disk; `normal` survives
     /// a crash of the process but may lose the last commits on power loss.
     #[arg(
@@ -167,6 +171,7 @@ impl Settings {
             housekeeping_chunk: 1000,
             housekeeping_in_background: true,
             time_zone: chrono_tz::UTC,
+            lifecycle_pass_in_background: true,
         }
     }
 }

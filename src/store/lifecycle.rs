@@ -1,10 +1,11 @@
 //! What the lifecycle stage is derived from and when it is due again: the
 //! times of a customer's live sales (through the purchases' parent index)
 //! and the customers' `lifecycle_next_change_time`, a scheduling column
-//! outside the customer's body, written only here.
+//! outside the customer's body, written only here and read by the daily
+//! pass through a partial index holding the customers that have one.
 
-use sea_orm::QuerySelect;
 use sea_orm::entity::prelude::*;
+use sea_orm::{QueryOrder, QuerySelect};
 
 use super::{Tx, customers, db_error, purchases};
 use crate::domain::ClosedEnum;
@@ -46,4 +47,26 @@ pub async fn set_lifecycle_next_change(
         .await
         .map_err(db_error)?;
     Ok(())
+}
+
+/// Up to `limit` live customers whose stage changes by `now`, the earliest
+/// first, through the partial index: the cost follows the customers due.
+pub async fn customers_with_lifecycle_due(
+    tx: &Tx,
+    now: Timestamp,
+    limit: u64,
+) -> Result<Vec<Uuid>, Error> {
+    use customers::Column as C;
+    customers::Entity::find()
+        .select_only()
+        .column(C::Id)
+        .filter(C::LifecycleNextChangeTime.is_not_null())
+        .filter(C::LifecycleNextChangeTime.lte(now.micros()))
+        .filter(C::DeleteTime.is_null())
+        .order_by_asc(C::LifecycleNextChangeTime)
+        .limit(limit)
+        .into_tuple()
+        .all(tx.conn())
+        .await
+        .map_err(db_error)
 }

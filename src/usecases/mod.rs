@@ -20,7 +20,7 @@ pub use events::{
 };
 pub use housekeeping::{Cleaned, REQUEST_ID_RETENTION, Retention};
 pub use lease::Leases;
-pub use lifecycle::Lifecycles;
+pub use lifecycle::{Lifecycles, PASS_CALL};
 pub use relay::RelayLog;
 pub use resources::{
     Call, Encoder, Follow, Guard, HookFuture, ListRequest, ListResult, Prepare, Require, Resources,
@@ -96,7 +96,7 @@ impl Services {
             encoders.customer,
         )
         .with_guard(complaints::refuse_delete_with_open_complaints);
-        let lifecycles = Lifecycles::new(customers.clone(), zone);
+        let lifecycles = Lifecycles::new(customers.clone(), store.clone(), events.clone(), zone);
         let complaint_resources = Resources::new(
             store.clone(),
             tokens.clone(),
@@ -164,6 +164,13 @@ impl Services {
     /// cancelled (the lease was lost or the service stops).
     pub async fn housekeeping_while(&self, held: &CancellationToken) -> Result<Cleaned, Error> {
         housekeeping::clean(&self.store, self.clock.now(), self.retention, held).await
+    }
+
+    /// Runs the daily lifecycle pass to its end, as of the clock's now, in
+    /// chunks of the housekeeping chunk; how many stages changed.
+    pub async fn lifecycle_pass(&self) -> Result<u64, Error> {
+        let chunk = u64::from(self.retention.chunk);
+        self.lifecycles.pass(chunk, &CancellationToken::new()).await
     }
 
     /// The relay's view of the event log.

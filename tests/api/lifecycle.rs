@@ -1,6 +1,9 @@
 //! The lifecycle stage derived from purchases (DOMAIN.md section 5): moved
-//! by every purchase change in its transaction, each move an `updated` event naming only
+//! by every purchase change in its transaction and by the daily pass as
+//! the clock moves, each move an `updated` event naming only
 //! `lifecycle_stage`, and never settable by a caller.
+
+use std::time::Duration;
 
 use crm::pb::{self, customer::LifecycleStage as Stage, purchase::Kind};
 use prost_types::FieldMask;
@@ -62,6 +65,12 @@ async fn stage_of(s: &TestServer, customer: &str) -> Stage {
     Stage::try_from(read.lifecycle_stage).unwrap()
 }
 
+fn advance_days(s: &TestServer, days: u64) {
+    s.services
+        .clock
+        .advance(Duration::from_secs(days * DAY as u64));
+}
+
 db_tests! {
     async fn a_prospect_becomes_active_at_its_first_purchase(s) {
         let c = create_customer(&s, customer("First buyer")).await;
@@ -97,6 +106,32 @@ db_tests! {
             .into_inner();
         let names: Vec<_> = found.customers.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, [risky.name.as_str()]);
+    }
+
+    async fn the_daily_pass_moves_customers_on_and_a_new_purchase_wins_them_back(s) {
+        let c = create_customer(&s, customer("Goes quiet")).await;
+        let bystander = create_customer(&s, customer("Never bought")).await;
+        buy(&s, &c.name, sale(&s, 0)).await;
+        assert_eq!(s.services.lifecycle_pass().await.unwrap(), 0, "nothing due yet");
+        advance_days(&s, 180);
+        assert_eq!(stage_of(&s, &c.name).await, Stage::Active, "until the pass runs");
+        assert_eq!(s.services.lifecycle_pass().await.unwrap(), 1);
+        assert_eq!(stage_of(&s, &c.name).await, Stage::AtRisk);
+        // 365 days after the purchase.
+        advance_days(&s, 185);
+        assert_eq!(s.services.lifecycle_pass().await.unwrap(), 1);
+        assert_eq!(stage_of(&s, &c.name).await, Stage::Lost);
+        assert_eq!(s.services.lifecycle_pass().await.unwrap(), 0, "lost stays lost");
+        assert_eq!(stage_of(&s, &bystander.name).await, Stage::Prospect);
+        let events = all_events(&s, &format!("resource = \"{}\"", c.name)).await;
+        let moved: Vec<_> = events.iter().filter(|e| e.method == "crm/lifecycle-pass").collect();
+        assert_eq!(moved.len(), 2);
+        assert!(moved.iter().all(|e| e.changed_fields == ["lifecycle_stage"] && e.actor == "crm"));
+        buy(&s, &c.name, sale(&s, 0)).await;
+        assert_eq!(stage_of(&s, &c.name).await, Stage::WonBack);
+        advance_days(&s, 180);
+        s.services.lifecycle_pass().await.unwrap();
+        assert_eq!(stage_of(&s, &c.name).await, Stage::AtRisk, "won back ends at 180 days");
     }
 
     async fn lifecycle_stage_cannot_be_set_through_create_or_update(s) {
