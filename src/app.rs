@@ -19,10 +19,14 @@ use crate::usecases::{Cleaned, Clock, Leases, Retention, Services};
 
 /// How often the periodic clean-up runs.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
+/// How often the lifecycle pass moves customers as time passes: daily, the
+/// stage's unit being whole days.
+const LIFECYCLE_EVERY: Duration = Duration::from_secs(24 * 3600);
 /// The leases of singleton work: one copy at a time runs each.
 pub const HOUSEKEEPING_LEASE: &str = "housekeeping";
 pub const RELAY_LEASE: &str = "relay.nats";
 pub const WARNING_LEASE: &str = "warnings";
+pub const LIFECYCLE_LEASE: &str = "lifecycle";
 
 pub struct Application {
     services: Services,
@@ -57,6 +61,7 @@ impl Application {
                 relay_hold_back: settings.nats_url.as_ref().map(|_| settings.relay_hold_back),
                 chunk: settings.housekeeping_chunk,
             },
+            settings.time_zone,
         )
         .await
         .context("starting the use cases")?;
@@ -123,6 +128,17 @@ impl Application {
                 leases
                     .run(WARNING_LEASE, stop, |held| {
                         warning_sweep(services.clone(), held, every, chunk)
+                    })
+                    .await
+            })
+        });
+        let lifecycle = settings.lifecycle_pass_in_background.then(|| {
+            let (leases, services, stop) = (leases.clone(), services.clone(), stop.clone());
+            let chunk = u64::from(settings.housekeeping_chunk);
+            tokio::spawn(async move {
+                leases
+                    .run(LIFECYCLE_LEASE, stop, |held| {
+                        lifecycle_pass(services.clone(), held, chunk)
                     })
                     .await
             })
@@ -208,6 +224,13 @@ impl Application {
         {
             tracing::warn!("the warning sweep did not stop in time");
         }
+        if let Some(lifecycle) = lifecycle
+            && tokio::time::timeout(Duration::from_secs(2), lifecycle)
+                .await
+                .is_err()
+        {
+            tracing::warn!("the lifecycle pass did not stop in time");
+        }
         let _ = poll.await;
         if let Some(relay) = relay {
             // The relay saw the stop signal with the streams; a publish stuck
@@ -271,6 +294,24 @@ async fn warning_sweep(services: Services, held: CancellationToken, every: Durat
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = held.cancelled() => return,
+        }
+    }
+}
+
+/// Moves customers along their lifecycle as time passes, while `held`:
+/// a pass when the lease is taken and then every [`LIFECYCLE_EVERY`]. A
+/// failed pass is logged and retried at the next tick.
+async fn lifecycle_pass(services: Services, held: CancellationToken, chunk: u64) {
+    let mut ticks = tokio::time::interval(LIFECYCLE_EVERY);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = held.cancelled() => return,
+        }
+        match services.lifecycles.pass(chunk, &held).await {
+            Ok(0) => {}
+            Ok(changed) => tracing::info!(changed, "lifecycle stages moved"),
+            Err(err) => tracing::warn!(error = %err, "lifecycle pass failed"),
         }
     }
 }

@@ -128,6 +128,14 @@ pub struct Settings {
     /// binary); tests that sweep as of a clock they move turn it off.
     #[arg(skip = true)]
     pub warning_sweep_in_background: bool,
+    /// The organisation's time zone, an IANA name: where the service itself
+    /// reckons calendar days, quarters and years (the lifecycle's quarters).
+    #[arg(long, env = "CRM_TIME_ZONE", default_value = "UTC", value_parser = time_zone, global = true)]
+    pub time_zone: chrono_tz::Tz,
+    /// Whether the daily lifecycle pass runs on its own schedule (always,
+    /// for the binary); tests that run it as of a clock they move turn it off.
+    #[arg(skip = true)]
+    pub lifecycle_pass_in_background: bool,
     /// SQLite durability: `full` syncs every commit to disk; `normal` survives
     /// a crash of the process but may lose the last commits on power loss.
     #[arg(
@@ -162,8 +170,16 @@ impl Settings {
             relay_hold_back: Duration::from_secs(7 * 24 * 3600),
             housekeeping_chunk: 1000,
             housekeeping_in_background: true,
+            time_zone: chrono_tz::UTC,
+            lifecycle_pass_in_background: true,
         }
     }
+}
+
+/// An IANA time zone name such as `Asia/Shanghai`.
+fn time_zone(text: &str) -> Result<chrono_tz::Tz, String> {
+    text.parse::<chrono_tz::Tz>()
+        .map_err(|_| "must be an IANA time zone such as Asia/Shanghai".into())
 }
 
 /// A duration such as `30s`, `500ms` or `30d`; zero is refused, since it
@@ -201,5 +217,8 @@ mod tests {
         assert!(Cli::try_parse_from(["crm", "--request-timeout", "0s"]).is_err());
         assert!(Cli::try_parse_from(["crm", "--max-concurrent-calls", "0"]).is_err());
         assert!(Cli::try_parse_from(["crm", "--max-event-streams", "0"]).is_err());
+        let cli = Cli::try_parse_from(["crm", "--time-zone", "Asia/Shanghai"]).unwrap();
+        assert_eq!(cli.settings.time_zone, chrono_tz::Asia::Shanghai);
+        assert!(Cli::try_parse_from(["crm", "--time-zone", "Mars/Olympus"]).is_err());
     }
 }

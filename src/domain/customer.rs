@@ -17,6 +17,7 @@ use super::resource::{Collection, Labels, ResourceBody, Timestamp};
 use crate::error::Violations;
 
 mod input;
+pub mod lifecycle;
 pub mod summary;
 
 pub use input::{
@@ -70,6 +71,8 @@ pub struct Customer {
     pub tier: Option<Tier>,
     /// Set by ABC grading only, never by a caller.
     pub value_grade: Option<ValueGrade>,
+    /// Derived from purchases (`lifecycle`), never by a caller: set at each
+    /// purchase change and by the daily lifecycle pass.
     pub lifecycle_stage: Option<LifecycleStage>,
     pub attitude_type: Option<AttitudeType>,
     pub geography: Geography,

@@ -131,7 +131,6 @@ impl WireResource for Customer {
             kind: c.kind,
             relationship: c.relationship,
             tier: c.tier,
-            lifecycle_stage: c.lifecycle_stage,
             attitude_type: c.attitude_type,
             geography: GeographyInput {
                 country: geo.country,

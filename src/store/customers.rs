@@ -1,8 +1,8 @@
 //! The `customers` table: one column per filterable or orderable field;
 //! contact points and labels as JSON text.
 
-use sea_orm::Set;
 use sea_orm::entity::prelude::*;
+use sea_orm::{NotSet, Set};
 
 use super::resources::{Table, code_of, from_code, from_json, meta_of, required_code, to_json};
 use crate::domain::ClosedEnum;
@@ -56,6 +56,9 @@ pub struct Model {
     pub income_band_folded: String,
     pub occupation_folded: String,
     pub education_folded: String,
+    /// When the lifecycle stage would next change without a purchase;
+    /// written only by `store::lifecycle`, never from the body.
+    pub lifecycle_next_change_time: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -168,6 +171,7 @@ impl Table for Customer {
             income_band_folded: Set(fold(&c.demographics.income_band)),
             occupation_folded: Set(fold(&c.demographics.occupation)),
             education_folded: Set(fold(&c.demographics.education)),
+            lifecycle_next_change_time: NotSet,
         })
     }
 

@@ -7,6 +7,7 @@ use sea_orm_migration::schema::{
 };
 
 mod analysis;
+mod lifecycle;
 mod resources;
 mod search;
 mod targets;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(ServiceLevelPolicies),
             Box::new(targets::ComplaintTargets),
             Box::new(analysis::ComplaintAnalysis),
+            Box::new(lifecycle::CustomerLifecycle),
         ]
     }
 }

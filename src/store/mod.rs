@@ -13,6 +13,7 @@ mod keys;
 mod keyset;
 mod labels;
 pub mod leases;
+mod lifecycle;
 mod migration;
 mod purchases;
 mod requests;
@@ -37,6 +38,7 @@ pub use complaint_figures::complaint_figures;
 pub use complaints::{
     complaints_with_warnings_due, earliest_warning_time, list_steps, open_complaints_of,
 };
+pub use lifecycle::{customers_with_lifecycle_due, sale_times_of, set_lifecycle_next_change};
 pub use requests::RequestRecord;
 pub use resources::{
     find, from_json, get, get_for_update, insert, list, replace, require_live_parent,

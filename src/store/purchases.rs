@@ -51,6 +51,8 @@ impl Table for Purchase {
     const DELETE_TIME: Column = Column::DeleteTime;
     const VERSION: Column = Column::Version;
     const PARENT: Option<(Column, &'static str)> = Some((Column::CustomerId, "customers"));
+    // The purchase's follow-up rewrites the customer's lifecycle stage.
+    const PARENT_FOR_UPDATE: bool = true;
 
     fn column(field: &str) -> Option<Column> {
         Some(match field {

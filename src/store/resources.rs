@@ -27,6 +27,11 @@ pub trait Table: ResourceBody {
     /// In a nested collection: the column holding the parent's id, and the
     /// parent's table (whose `id` and `delete_time` the child checks).
     const PARENT: Option<(Col<Self>, &'static str)> = None;
+    /// Whether a new child locks its parent's row for update (PostgreSQL)
+    /// rather than for share: a child whose creation then changes the
+    /// parent too (a purchase moves its customer's lifecycle stage), so
+    /// concurrent children queue instead of deadlocking on the upgrade.
+    const PARENT_FOR_UPDATE: bool = false;
 
     /// The column behind a filterable or orderable field path.
     fn column(field: &str) -> Option<Col<Self>>;
@@ -143,7 +148,7 @@ pub async fn require_live_parent<T: Table>(tx: &Tx, parent_id: Uuid) -> Result<(
         return Err(Error::internal("a parent check on a top-level collection"));
     };
     let parent_name = T::COLLECTION.parent_name(parent_id);
-    match liveness(tx, parent_table, parent_id).await? {
+    match liveness(tx, parent_table, parent_id, T::PARENT_FOR_UPDATE).await? {
         Liveness::Live => Ok(()),
         Liveness::Missing => Err(Error::NotFound {
             resource: parent_name,
@@ -171,7 +176,7 @@ pub async fn require_live_references(
             parent: None,
             id: reference.id,
         });
-        match liveness(tx, reference.collection.plural, reference.id).await? {
+        match liveness(tx, reference.collection.plural, reference.id, false).await? {
             Liveness::Live => {}
             Liveness::Missing => {
                 return Err(Error::invalid(
@@ -202,14 +207,18 @@ enum Liveness {
 
 /// Whether the row `id` of a resource table exists and is not deleted; the
 /// row is share-locked on PostgreSQL until the transaction ends.
-async fn liveness(tx: &Tx, table: &str, id: Uuid) -> Result<Liveness, Error> {
+async fn liveness(tx: &Tx, table: &str, id: Uuid, for_update: bool) -> Result<Liveness, Error> {
     let mut select = Query::select();
     select
         .column(Alias::new("delete_time"))
         .from(Alias::new(table))
         .and_where(Expr::col(Alias::new("id")).eq(id));
     if tx.conn().get_database_backend() == DbBackend::Postgres {
-        select.lock_shared();
+        if for_update {
+            select.lock_exclusive();
+        } else {
+            select.lock_shared();
+        }
     }
     let Some(row) = tx.conn().query_one(&select).await.map_err(db_error)? else {
         return Ok(Liveness::Missing);

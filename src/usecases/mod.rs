@@ -7,6 +7,7 @@ mod complaints;
 mod events;
 mod housekeeping;
 mod lease;
+mod lifecycle;
 mod relay;
 mod resources;
 mod service_levels;
@@ -19,13 +20,17 @@ pub use events::{
 };
 pub use housekeeping::{Cleaned, REQUEST_ID_RETENTION, Retention};
 pub use lease::Leases;
+pub use lifecycle::{Lifecycles, PASS_CALL};
 pub use relay::RelayLog;
 pub use resources::{
-    Call, Encoder, Guard, HookFuture, ListRequest, ListResult, Prepare, Require, Resources, Stored,
-    Target, Transition, Written,
+    Call, Encoder, Follow, Guard, HookFuture, ListRequest, ListResult, Prepare, Require, Resources,
+    Stored, Target, Transition, Written,
 };
 pub use summaries::CustomerSummaries;
 
+use std::sync::Arc;
+
+use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::calendar::Calendar;
@@ -62,6 +67,7 @@ pub struct Services {
     pub complaints: Complaints,
     pub calendars: Resources<Calendar>,
     pub service_levels: Resources<ServiceLevelPolicy>,
+    pub lifecycles: Arc<Lifecycles>,
     pub events: EventLog,
     pub clock: Clock,
     store: Store,
@@ -71,12 +77,14 @@ pub struct Services {
 impl Services {
     /// Builds the use cases over a migrated store and re-encodes events
     /// stored before snapshots had a wire form; [`Services::housekeeping`]
-    /// keeps what `retention` says.
+    /// keeps what `retention` says; calendar quarters of the lifecycle are
+    /// those of `zone`, the organisation's time zone.
     pub async fn new(
         store: Store,
         clock: Clock,
         encoders: Encoders,
         retention: Retention,
+        zone: Tz,
     ) -> Result<Self, Error> {
         let tokens = PageTokens::new(store::page_token_key(&store).await?);
         let events = EventLog::new(store.clone(), tokens.clone());
@@ -88,6 +96,7 @@ impl Services {
             encoders.customer,
         )
         .with_guard(complaints::refuse_delete_with_open_complaints);
+        let lifecycles = Lifecycles::new(customers.clone(), store.clone(), events.clone(), zone);
         let complaint_resources = Resources::new(
             store.clone(),
             tokens.clone(),
@@ -128,7 +137,9 @@ impl Services {
                 events.clone(),
                 clock.clone(),
                 encoders.purchase,
-            ),
+            )
+            .with_follow(lifecycles.clone()),
+            lifecycles,
             events,
             clock,
             store,
@@ -153,6 +164,13 @@ impl Services {
     /// cancelled (the lease was lost or the service stops).
     pub async fn housekeeping_while(&self, held: &CancellationToken) -> Result<Cleaned, Error> {
         housekeeping::clean(&self.store, self.clock.now(), self.retention, held).await
+    }
+
+    /// Runs the daily lifecycle pass to its end, as of the clock's now, in
+    /// chunks of the housekeeping chunk; how many stages changed.
+    pub async fn lifecycle_pass(&self) -> Result<u64, Error> {
+        let chunk = u64::from(self.retention.chunk);
+        self.lifecycles.pass(chunk, &CancellationToken::new()).await
     }
 
     /// The relay's view of the event log.

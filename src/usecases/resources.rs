@@ -5,6 +5,7 @@
 
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use serde::Serialize;
 use uuid::Uuid;
@@ -54,6 +55,22 @@ pub type Prepare<T> = for<'a> fn(&'a Tx, T, Timestamp) -> HookFuture<'a, T>;
 /// severity changed chooses its service-level policy again).
 pub type Guard<T> =
     for<'a> fn(&'a Tx, &'a Resource<T>, NextOf<T>, Timestamp) -> HookFuture<'a, NextOf<T>>;
+
+/// Follows a change of this resource, inside its transaction and after its
+/// event, with changes of other resources through their own mutation path
+/// (a purchase moves its customer's lifecycle stage). `before` is none for
+/// a create. Answers the sequence of the last event it appended, if any.
+/// A trait object rather than a plain fn, because the follow-up needs the
+/// other resource's `Resources` (its encoder, its event log).
+pub trait Follow<T>: Send + Sync {
+    fn follow<'a>(
+        &'a self,
+        tx: &'a Tx,
+        call: &'a Call,
+        before: Option<&'a Resource<T>>,
+        after: &'a Resource<T>,
+    ) -> HookFuture<'a, Option<i64>>;
+}
 
 /// The `Next` of a resource type, named without its trait bound so the
 /// hook can be a field of any `Resources<T>`.
@@ -177,6 +194,7 @@ pub struct Resources<T: HasNext> {
     encode: Encoder<T>,
     prepare: Option<Prepare<T>>,
     guard: Option<Guard<T>>,
+    follow: Option<Arc<dyn Follow<T>>>,
     body: PhantomData<fn() -> T>,
 }
 
@@ -190,6 +208,7 @@ impl<T: HasNext> Clone for Resources<T> {
             encode: self.encode,
             prepare: self.prepare,
             guard: self.guard,
+            follow: self.follow.clone(),
             body: PhantomData,
         }
     }
@@ -211,6 +230,7 @@ impl<T: Persisted> Resources<T> {
             encode,
             prepare: None,
             guard: None,
+            follow: None,
             body: PhantomData,
         }
     }
@@ -224,6 +244,12 @@ impl<T: Persisted> Resources<T> {
     /// Checks every mutation inside its transaction before it is written.
     pub fn with_guard(mut self, guard: Guard<T>) -> Self {
         self.guard = Some(guard);
+        self
+    }
+
+    /// Follows every written change with `follow`, in its transaction.
+    pub fn with_follow(mut self, follow: Arc<dyn Follow<T>>) -> Self {
+        self.follow = Some(follow);
         self
     }
 
@@ -309,6 +335,7 @@ impl<T: Persisted> Resources<T> {
         let sequence = self
             .append(tx, call, &resource, event::CREATED, Vec::new(), now)
             .await?;
+        let sequence = self.followed(tx, call, None, &resource, sequence).await?;
         Ok(Written {
             resource,
             sequence: Some(sequence),
@@ -469,6 +496,8 @@ impl<T: Persisted> Resources<T> {
         if next.delete_time != current.meta.delete_time {
             changed.push("delete_time".to_owned());
         }
+        // Only a follow-up needs the resource as it was.
+        let before = self.follow.is_some().then(|| current.clone());
         let updated = Resource {
             meta: Meta {
                 create_time: current.meta.create_time,
@@ -485,10 +514,29 @@ impl<T: Persisted> Resources<T> {
         let sequence = self
             .append(tx, call, &updated, next.kind, changed, now)
             .await?;
+        let sequence = self
+            .followed(tx, call, before.as_ref(), &updated, sequence)
+            .await?;
         Ok(Written {
             resource: updated,
             sequence: Some(sequence),
         })
+    }
+
+    /// Runs the follow-up of a written change; the last sequence appended.
+    async fn followed(
+        &self,
+        tx: &Tx,
+        call: &Call,
+        before: Option<&Resource<T>>,
+        after: &Resource<T>,
+        sequence: i64,
+    ) -> Result<i64, Error> {
+        let Some(follow) = &self.follow else {
+            return Ok(sequence);
+        };
+        let followed = follow.follow(tx, call, before, after).await?;
+        Ok(followed.map_or(sequence, |s| s.max(sequence)))
     }
 
     /// Appends the event of a change, with the resource in its wire form.

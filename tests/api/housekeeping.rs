@@ -32,6 +32,7 @@ async fn request_ids_are_remembered_for_the_retention_and_then_forgotten() {
             relay_hold_back: None,
             chunk: 1000,
         },
+        chrono_tz::UTC,
     )
     .await
     .unwrap();

@@ -16,6 +16,7 @@ mod events;
 mod housekeeping;
 mod layering;
 mod leases;
+mod lifecycle;
 mod listing;
 mod lookup;
 mod migrations;

@@ -35,6 +35,7 @@ async fn retention_between_two_statements_of_one_read(url: &str) {
             relay_hold_back: None,
             chunk: 1000,
         },
+        chrono_tz::UTC,
     )
     .await
     .expect("use cases start");

@@ -54,6 +54,7 @@ macro_rules! db_tests {
 pub fn test_settings(url: String) -> Settings {
     let mut settings = Settings::for_database(url);
     settings.warning_sweep_in_background = false;
+    settings.lifecycle_pass_in_background = false;
     settings
 }
 

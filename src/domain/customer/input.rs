@@ -11,7 +11,6 @@ pub struct CustomerInput {
     pub kind: i32,
     pub relationship: i32,
     pub tier: i32,
-    pub lifecycle_stage: i32,
     pub attitude_type: i32,
     pub geography: GeographyInput,
     pub demographics: DemographicsInput,
@@ -82,7 +81,8 @@ impl Customer {
             relationship: optional_code(&mut v, "relationship", c.relationship),
             tier: optional_code(&mut v, "tier", c.tier),
             value_grade: previous.and_then(|p| p.value_grade),
-            lifecycle_stage: optional_code(&mut v, "lifecycle_stage", c.lifecycle_stage),
+            // Derived from purchases (`lifecycle`): a new card is a prospect.
+            lifecycle_stage: previous.map_or(Some(LifecycleStage::Prospect), |p| p.lifecycle_stage),
             attitude_type: optional_code(&mut v, "attitude_type", c.attitude_type),
             geography: Geography {
                 country,
@@ -138,7 +138,6 @@ impl Customer {
             kind: self.kind.code(),
             relationship: code_of(self.relationship),
             tier: code_of(self.tier),
-            lifecycle_stage: code_of(self.lifecycle_stage),
             attitude_type: code_of(self.attitude_type),
             geography: GeographyInput {
                 country: geo.country.clone(),
