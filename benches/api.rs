@@ -17,6 +17,8 @@ use sea_orm::{ConnectionTrait, Database};
 use tokio_stream::StreamExt;
 use tonic::transport::Channel;
 
+mod common;
+
 const CLIENTS: usize = 8;
 
 fn customer(i: usize) -> pb::Customer {
@@ -80,16 +82,10 @@ async fn main() {
     let postgres = std::env::var("CRM_BENCH_POSTGRES_URL").ok();
     let bench_db = format!("crm_bench_{}", uuid::Uuid::now_v7().simple());
     let (url, engine) = match &postgres {
-        Some(admin) => {
-            let db = Database::connect(admin)
-                .await
-                .expect("PostgreSQL reachable");
-            db.execute_unprepared(&format!("CREATE DATABASE {bench_db}"))
-                .await
-                .expect("create database");
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-            (format!("{base}/{bench_db}"), "PostgreSQL")
-        }
+        Some(admin) => (
+            common::create_postgres_database(admin, &bench_db).await,
+            "PostgreSQL",
+        ),
         None => (
             format!(
                 "sqlite://{}?mode=rwc",

@@ -16,37 +16,24 @@
 
 use std::time::{Duration, Instant};
 
-use crm::app::Application;
 use crm::pb::{self, complaint_service_client::ComplaintServiceClient};
-use crm::settings::Settings;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
+
+mod common;
+use common::{Server, copy_complaints, id_literal, seconds};
 
 const DUE: usize = 100;
 const ROUNDS: usize = 5;
 const LIMIT_RATIO: f64 = 2.0;
-
-fn seconds(n: i64) -> Option<prost_types::Duration> {
-    Some(prost_types::Duration {
-        seconds: n,
-        nanos: 0,
-    })
-}
 
 /// The database for one size: a fresh PostgreSQL database or SQLite file.
 async fn database(dir: &tempfile::TempDir, label: &str) -> String {
     match std::env::var("CRM_BENCH_POSTGRES_URL") {
         Ok(admin) => {
             let name = format!("crm_bench_{}", uuid::Uuid::now_v7().simple());
-            let db = Database::connect(&admin)
-                .await
-                .expect("PostgreSQL reachable");
-            db.execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create database");
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-            format!("{base}/{name}")
+            common::create_postgres_database(&admin, &name).await
         }
         Err(_) => format!(
             "sqlite://{}?mode=rwc",
@@ -57,52 +44,22 @@ async fn database(dir: &tempfile::TempDir, label: &str) -> String {
 
 /// Receives one complaint of `severity`, `ago` seconds before now.
 async fn receive(channel: &Channel, severity: pb::complaint::Severity, ago: i64) -> String {
-    let (customer, hotline) = (
-        pb::customer_service_client::CustomerServiceClient::new(channel.clone())
-            .create_customer(pb::CreateCustomerRequest {
-                customer: Some(pb::Customer {
-                    display_name: "Bench customer".into(),
-                    kind: pb::customer::Kind::Organisation as i32,
-                    ..Default::default()
-                }),
-                request_id: String::new(),
-            })
-            .await
-            .expect("customer")
-            .into_inner(),
-        pb::channel_service_client::ChannelServiceClient::new(channel.clone())
-            .create_channel(pb::CreateChannelRequest {
-                channel: Some(pb::Channel {
-                    display_name: "Hotline".into(),
-                    r#type: pb::channel::Type::Hotline as i32,
-                    kind: pb::channel::Kind::Regular as i32,
-                    availability: Some(pb::Availability {
-                        always_open: true,
-                        ..Default::default()
-                    }),
-                    first_response_target: seconds(600),
-                    owning_department: "Customer service centre".into(),
-                    ..Default::default()
-                }),
-                request_id: String::new(),
-            })
-            .await
-            .expect("channel")
-            .into_inner(),
-    );
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let customer = common::create_customer(
+        channel,
+        pb::Customer {
+            display_name: "Bench customer".into(),
+            kind: pb::customer::Kind::Organisation as i32,
+            ..Default::default()
+        },
+    )
+    .await;
+    let hotline = common::create_channel(channel, "Hotline", pb::channel::Type::Hotline).await;
     ComplaintServiceClient::new(channel.clone())
         .create_complaint(pb::CreateComplaintRequest {
             complaint: Some(pb::Complaint {
                 customer: customer.name,
                 intake_channel: hotline.name,
-                received_time: Some(prost_types::Timestamp {
-                    seconds: now - ago,
-                    nanos: 0,
-                }),
+                received_time: common::timestamp(common::now_micros() - ago * 1_000_000),
                 category: pb::complaint::Category::Delivery as i32,
                 severity: severity as i32,
                 subject: "Late delivery".into(),
@@ -116,87 +73,28 @@ async fn receive(channel: &Channel, severity: pb::complaint::Severity, ago: i64)
         .name
 }
 
-/// A complaint's id as an SQL literal of the engine.
-fn id_literal(backend: DbBackend, name: &str) -> String {
-    let id = name.trim_start_matches("complaints/");
-    match backend {
-        DbBackend::Postgres => format!("'{id}'"),
-        _ => format!("x'{}'", id.replace('-', "")),
-    }
-}
-
 /// Copies the complaint row `template` `count` times under fresh ids;
 /// `hidden` copies have no next warning time, so no sweep sees them, and
 /// warning level 0, which no written complaint has, to find them by.
 async fn copy(db: &DatabaseConnection, template: &str, count: usize, hidden: bool) {
-    let backend = db.get_database_backend();
-    let id = id_literal(backend, template);
-    let columns: Vec<String> = match backend {
-        DbBackend::Postgres => db
-            .query_all_raw(sea_orm::Statement::from_string(
-                backend,
-                "SELECT column_name FROM information_schema.columns WHERE table_name = 'complaints' ORDER BY ordinal_position",
-            ))
-            .await
-            .expect("columns")
-            .iter()
-            .map(|r| r.try_get::<String>("", "column_name").unwrap())
-            .collect(),
-        _ => db
-            .query_all_raw(sea_orm::Statement::from_string(backend, "PRAGMA table_info(complaints)"))
-            .await
-            .expect("columns")
-            .iter()
-            .map(|r| r.try_get::<String>("", "name").unwrap())
-            .collect(),
-    };
-    let others: Vec<&String> = columns.iter().filter(|c| *c != "id").collect();
-    let names = others
-        .iter()
-        .map(|c| format!("\"{c}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let values = others
-        .iter()
-        .map(|c| match c.as_str() {
-            "next_warning_time" if hidden => "NULL".to_owned(),
-            "warning_level" if hidden => "0".to_owned(),
-            c => format!("\"{c}\""),
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = match backend {
-        DbBackend::Postgres => format!(
-            "INSERT INTO complaints (id, {names}) SELECT gen_random_uuid(), {values} \
-             FROM complaints, generate_series(1, {count}) WHERE id = {id}"
-        ),
-        _ => format!(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) \
-             INSERT INTO complaints (id, {names}) SELECT randomblob(16), {values} \
-             FROM complaints, n WHERE id = {id}"
-        ),
-    };
-    let done = db.execute_unprepared(&sql).await.expect("copy");
-    assert_eq!(done.rows_affected(), count as u64, "copied rows");
+    let source = format!(
+        "JOIN complaints c ON c.id = {}",
+        id_literal(db.get_database_backend(), template)
+    );
+    let copied = copy_complaints(db, 1..=count as u64, &source, |column| match column {
+        "next_warning_time" if hidden => Some("NULL".to_owned()),
+        "warning_level" if hidden => Some("0".to_owned()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(copied, count as u64, "copied rows");
 }
 
 /// Milliseconds per sweep of 100 due complaints among `open` open ones.
 async fn per_sweep(dir: &tempfile::TempDir, open: usize) -> Vec<Duration> {
     let url = database(dir, &format!("open{open}")).await;
-    let mut settings = Settings::for_database(url.clone());
-    settings.warning_sweep_in_background = false;
-    let app = Application::build(settings)
-        .await
-        .expect("application builds");
-    let services = app.services().clone();
-    let addr = app.local_addr().expect("address");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until(async {
-        let _ = stopped.await;
-    }));
-    let channel = Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect_lazy();
+    let server = Server::start(&url).await;
+    let (services, channel) = (server.services.clone(), server.channel.clone());
     let mut policies =
         pb::service_level_policy_service_client::ServiceLevelPolicyServiceClient::new(
             channel.clone(),
@@ -263,8 +161,7 @@ async fn per_sweep(dir: &tempfile::TempDir, open: usize) -> Vec<Duration> {
         assert_eq!(recorded, DUE as u64 * 4, "levels recorded");
     }
     db.close().await.ok();
-    let _ = stop.send(());
-    let _ = server.await;
+    server.stop().await;
     times.sort();
     times
 }
