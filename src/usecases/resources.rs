@@ -11,12 +11,11 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::event::{self, Change};
-use crate::domain::filter::{self, Filter, Schema};
-use crate::domain::listing::{self, Cursor, ListQuery, OrderBy, Orderable, PageTokens};
+use crate::domain::listing::{ListQuery, PageTokens};
 use crate::domain::resource::{
     self as standard, Meta, Name, Next, Resource, Scope, Timestamp, UpdateCommand,
 };
-use crate::error::{Error, Violations};
+use crate::error::Error;
 use crate::store::{self, Persisted, Store, Tx};
 
 use super::clock::Clock;
@@ -24,8 +23,10 @@ use super::events::EventLog;
 
 mod batch;
 mod idempotency;
+mod list_request;
 
 use idempotency::{fingerprint, remember, replay, retry_once_on_lost_race};
+pub use list_request::{ListRequest, ListResult};
 
 /// A resource the use cases can store: the bound handlers name instead of
 /// the store's own trait.
@@ -92,72 +93,6 @@ pub struct Call {
     pub method: String,
     /// The caller's identity as it presented itself.
     pub actor: String,
-}
-
-/// A list request as received, before validation.
-#[derive(Debug, Clone, Default)]
-pub struct ListRequest {
-    pub filter: String,
-    pub order_by: String,
-    pub page_size: i32,
-    pub page_token: String,
-    pub show_deleted: bool,
-}
-
-/// A list request after validation, with what its page tokens are bound to.
-pub(super) struct ListParams {
-    pub filter: Option<Filter>,
-    pub order: OrderBy,
-    pub page_size: u64,
-    pub after: Option<Cursor>,
-    pub binding: String,
-}
-
-impl ListRequest {
-    /// Checks every list parameter against the list's schema, reporting all
-    /// bad ones at once, and decodes the page token for this exact request
-    /// (`collection` names the listed collection, parent included).
-    pub(super) fn validate(
-        &self,
-        collection: &str,
-        schema: &Schema,
-        orderable: Orderable,
-        tokens: &PageTokens,
-    ) -> Result<ListParams, Error> {
-        let mut v = Violations::new();
-        let filter = v.check(
-            "filter",
-            filter::parse(&self.filter, schema).map_err(|e| e.message),
-        );
-        let order = v.check("order_by", OrderBy::parse(&self.order_by, orderable));
-        let page_size = v.check("page_size", listing::page_size(self.page_size));
-        let (Some(filter), Some(order), Some(page_size)) = (filter, order, page_size) else {
-            return Err(v.into_error());
-        };
-        let binding = listing::binding(collection, &self.filter, &order, self.show_deleted);
-        let after = match self.page_token.as_str() {
-            "" => None,
-            token => Some(
-                tokens
-                    .decode(token, &binding)
-                    .map_err(|description| Error::invalid("page_token", description))?,
-            ),
-        };
-        Ok(ListParams {
-            filter,
-            order,
-            page_size,
-            after,
-            binding,
-        })
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct ListResult<T> {
-    pub items: Vec<Resource<T>>,
-    /// Empty on the last page.
-    pub next_page_token: String,
 }
 
 /// Which resource a mutation changes, under which guards.
